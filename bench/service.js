@@ -1,0 +1,58 @@
+// @ts-check
+// Starts the built service (dist/main.js) for a load run and reads its peak memory.
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+const MAIN = new URL('../dist/main.js', import.meta.url).pathname
+
+/** A port that was free a moment ago. */
+async function freePort() {
+  const server = createServer()
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)))
+  const address = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  if (!address || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+/**
+ * @param {{ databaseUrl: string, env?: Record<string, string> }} options
+ */
+export async function startService({ databaseUrl, env = {} }) {
+  const port = await freePort()
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 30_000
+  while (!(await fetch(`${url}/readyz`).then((r) => r.ok, () => false))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error('the service did not become ready')
+    await sleep(100)
+  }
+  return {
+    url,
+    /** Peak resident set size (VmHWM) of the service process, in MB. */
+    peakRssMb: () => peakRssMb(child.pid),
+    stop: async () => {
+      if (child.exitCode !== null) return
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await Promise.race([exited, sleep(15_000)])
+      if (child.exitCode === null) child.kill('SIGKILL')
+    },
+  }
+}
+
+/** @param {number | undefined} pid */
+export function peakRssMb(pid) {
+  if (!pid) return undefined
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return match ? Math.round(Number(match[1]) / 1024) : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,74 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { CreateAccount } from '../../app/create-account.js'
+import type { GetAccount } from '../../app/get-account.js'
+import type { TransferFunds } from '../../app/transfer-funds.js'
+import type { Readiness } from '../../ports/readiness.js'
+import { errorHandler, notFoundHandler } from './problems.js'
+import { accountRoutes } from './routes/accounts.js'
+import { healthRoutes } from './routes/health.js'
+import { transferRoutes } from './routes/transfers.js'
+import { describeSchemaError } from './validation.js'
+
+export interface ServerDeps {
+  createAccount: CreateAccount
+  getAccount: GetAccount
+  transferFunds: TransferFunds
+  readiness: Readiness
+  /** Fastify logger options, or false for none. */
+  logger?: FastifyServerOptions['logger']
+  loggerInstance?: FastifyBaseLogger
+}
+
+/**
+ * Once close() is called, answers still in flight carry `Connection: close`: otherwise a keep-alive
+ * client holds its socket open after its last response and the drain waits for the idle timeout.
+ */
+function closeConnectionsWhenDraining(app: FastifyInstance): void {
+  let draining = false
+  app.addHook('preClose', async () => {
+    draining = true
+  })
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) reply.header('connection', 'close')
+    return payload
+  })
+}
+
+/** Builds the HTTP app without listening, so tests can inject requests or listen on port 0. */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? false }),
+    bodyLimit: 64 * 1024,
+    ajv: {
+      // No silent repairs: a wrong type or an unknown field is the client's error to see.
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, verbose: true },
+    },
+    schemaErrorFormatter: describeSchemaError,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // JSON is the only body this API reads; fastify would otherwise accept text/plain as a string.
+  app.removeContentTypeParser('text/plain')
+  closeConnectionsWhenDraining(app)
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'internal-transfers',
+        version: '0.1.0',
+        description: 'Account balances and transfers. Money is a decimal string; errors are RFC 9457 problem+json.',
+      },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  await app.register(healthRoutes, { readiness: deps.readiness })
+  await app.register(accountRoutes, { createAccount: deps.createAccount, getAccount: deps.getAccount })
+  await app.register(transferRoutes, { transferFunds: deps.transferFunds })
+  return app
+}

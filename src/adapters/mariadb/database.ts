@@ -1,0 +1,87 @@
+import { CompiledQuery, Kysely, MysqlDialect } from 'kysely'
+import { createConnection, createPool } from 'mysql2'
+import { boundedPool, type RawPool } from './bounded-pool.js'
+import type { Database } from './tables.js'
+
+export interface DatabaseSettings {
+  /** mysql://user:password@host:port/database (mariadb:// is accepted too). */
+  url: string
+  poolSize: number
+  /** Requests allowed to wait for a connection; beyond that they fail at once. */
+  queueLimit: number
+  connectTimeoutMs: number
+  acquireTimeoutMs: number
+  queryTimeoutMs: number
+  lockWaitTimeoutSeconds: number
+}
+
+interface Endpoint {
+  host: string
+  port: number
+  user: string
+  password: string
+  database: string
+}
+
+/** Parses the URL once; the database name must be a plain identifier because it is interpolated into DDL. */
+export function parseDatabaseUrl(url: string): Endpoint {
+  const parsed = new URL(url)
+  if (parsed.protocol !== 'mysql:' && parsed.protocol !== 'mariadb:') {
+    throw new Error(`DATABASE_URL must start with mysql:// or mariadb://, got ${parsed.protocol}//`)
+  }
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''))
+  if (!/^[A-Za-z0-9_]{1,64}$/.test(database)) {
+    throw new Error('DATABASE_URL must name a database made of letters, digits and underscores')
+  }
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, ''),
+    port: parsed.port ? Number(parsed.port) : 3306,
+    user: decodeURIComponent(parsed.username) || 'root',
+    password: decodeURIComponent(parsed.password),
+    database,
+  }
+}
+
+/** Creates the database named by the URL when it does not exist yet. */
+export async function ensureDatabase(settings: DatabaseSettings): Promise<void> {
+  const { database, ...server } = parseDatabaseUrl(settings.url)
+  const connection = createConnection({ ...server, connectTimeout: settings.connectTimeoutMs })
+  try {
+    await connection
+      .promise()
+      .query(`CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
+  } finally {
+    connection.destroy()
+  }
+}
+
+/** A bounded pool behind kysely. Every connection runs in UTC with a short lock wait. */
+export function openDatabase(settings: DatabaseSettings): Kysely<Database> {
+  const pool = createPool({
+    ...parseDatabaseUrl(settings.url),
+    connectionLimit: settings.poolSize,
+    maxIdle: settings.poolSize,
+    queueLimit: settings.queueLimit,
+    connectTimeout: settings.connectTimeoutMs,
+    // Ids are at most 2^53−1 and come back as numbers; DECIMAL stays a string.
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: false,
+    timezone: 'Z',
+    dateStrings: false,
+  }) as unknown as RawPool
+  return new Kysely<Database>({
+    dialect: new MysqlDialect({
+      pool: boundedPool(pool, settings),
+      // One round trip per new connection; the lock wait bound makes a stuck transfer fail fast.
+      onCreateConnection: async (connection) => {
+        await connection.executeQuery(
+          CompiledQuery.raw(
+            `SET SESSION time_zone = '+00:00', innodb_lock_wait_timeout = ${settings.lockWaitTimeoutSeconds}, ` +
+              "sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'",
+          ),
+        )
+      },
+    }),
+  })
+}

@@ -1,0 +1,51 @@
+import type { Account, AccountId } from '../domain/account.js'
+import { AccountNotFound } from '../domain/errors.js'
+import type { Money } from '../domain/money.js'
+import { applyTransfer, checkTransferRequest, type Transfer } from '../domain/transfer.js'
+import type { AccountStore } from '../ports/account-store.js'
+import type { Clock } from '../ports/clock.js'
+import type { IdGenerator } from '../ports/id-generator.js'
+
+export interface TransferFundsInput {
+  sourceAccountId: AccountId
+  destinationAccountId: AccountId
+  amount: Money
+}
+
+export interface TransferFundsResult {
+  transfer: Transfer
+  /** Source and destination as committed, for callers that keep copies fresh. */
+  accounts: readonly [Account, Account]
+}
+
+export type TransferFunds = (input: TransferFundsInput) => Promise<TransferFundsResult>
+
+/**
+ * Moves money between two accounts atomically: both balances and the transfer record commit
+ * together or not at all. Throws SameAccount, InvalidAmount, AccountNotFound (naming the missing
+ * account, source first), InsufficientFunds or BalanceLimitExceeded with nothing changed.
+ */
+export function transferFunds(deps: { accounts: AccountStore; ids: IdGenerator; clock: Clock }): TransferFunds {
+  return async ({ sourceAccountId, destinationAccountId, amount }) => {
+    checkTransferRequest(sourceAccountId, destinationAccountId, amount)
+    const id = deps.ids.next()
+    return deps.accounts.transaction(async (tx) => {
+      const locked = await tx.lockAccounts([sourceAccountId, destinationAccountId])
+      const source = locked.get(sourceAccountId)
+      if (!source) throw new AccountNotFound(sourceAccountId)
+      const destination = locked.get(destinationAccountId)
+      if (!destination) throw new AccountNotFound(destinationAccountId)
+
+      const after = applyTransfer(source, destination, amount)
+      const transfer: Transfer = {
+        id,
+        sourceAccountId,
+        destinationAccountId,
+        amount,
+        createdAt: deps.clock.now(),
+      }
+      await tx.recordTransfer(transfer, [after.source, after.destination])
+      return { transfer, accounts: [after.source, after.destination] }
+    })
+  }
+}

@@ -1,0 +1,58 @@
+import type { DatabaseSettings } from './adapters/mariadb/database.js'
+
+export interface Config {
+  readonly port: number
+  readonly host: string
+  readonly logLevel: string
+  readonly database: Readonly<DatabaseSettings>
+  /** Longest wait for in-flight requests on SIGTERM/SIGINT before the process exits anyway. */
+  readonly shutdownTimeoutMs: number
+}
+
+type Env = Record<string, string | undefined>
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** Reads the environment once. Throws one error listing every invalid variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = []
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]
+    if (raw === undefined || raw === '') return fallback
+    const value = Number(raw)
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`)
+      return fallback
+    }
+    return value
+  }
+  const text = (name: string, fallback: string): string => {
+    const raw = env[name]
+    return raw === undefined || raw === '' ? fallback : raw
+  }
+
+  const logLevel = text('LOG_LEVEL', 'info')
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
+
+  const url = text('DATABASE_URL', 'mysql://root@127.0.0.1:3306/transfers')
+  if (!URL.canParse(url)) problems.push('DATABASE_URL must be a URL such as mysql://user:password@host:3306/transfers')
+
+  const config: Config = {
+    port: integer('PORT', 9999, 0, 65535),
+    host: text('HOST', '0.0.0.0'),
+    logLevel,
+    database: Object.freeze({
+      url,
+      poolSize: integer('DB_POOL_SIZE', 10, 1, 1000),
+      queueLimit: integer('DB_QUEUE_LIMIT', 500, 1, 100_000),
+      connectTimeoutMs: integer('DB_CONNECT_TIMEOUT_MS', 2000, 100, 60_000),
+      acquireTimeoutMs: integer('DB_ACQUIRE_TIMEOUT_MS', 3000, 10, 60_000),
+      queryTimeoutMs: integer('DB_QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
+      lockWaitTimeoutSeconds: integer('DB_LOCK_WAIT_TIMEOUT_S', 3, 1, 60),
+    }),
+    shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+  }
+  if (problems.length > 0) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`)
+  return Object.freeze(config)
+}

@@ -1,0 +1,60 @@
+import { buildServer } from './adapters/http/server.js'
+import { MariadbAccountStore } from './adapters/mariadb/account-store.js'
+import { ensureDatabase, openDatabase } from './adapters/mariadb/database.js'
+import { migrateToLatest } from './adapters/mariadb/migrate.js'
+import { MariadbReadiness } from './adapters/mariadb/readiness.js'
+import { systemClock } from './adapters/system/clock.js'
+import { InFlight } from './adapters/system/in-flight.js'
+import { UuidV7Generator } from './adapters/system/uuid-v7.js'
+import { createAccount } from './app/create-account.js'
+import { getAccount } from './app/get-account.js'
+import { transferFunds } from './app/transfer-funds.js'
+import { loadConfig } from './config.js'
+
+/** The composition root: the only place that knows every adapter. */
+async function main(command: string | undefined): Promise<void> {
+  const config = loadConfig()
+  await ensureDatabase(config.database)
+  const db = openDatabase(config.database)
+  const applied = await migrateToLatest(db)
+
+  if (command === 'migrate') {
+    console.log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database is up to date')
+    await db.destroy()
+    return
+  }
+  if (command !== undefined) throw new Error(`Unknown command "${command}"; expected none or "migrate"`)
+
+  const accounts = new MariadbAccountStore(db)
+  const inFlight = new InFlight()
+  const app = await buildServer({
+    createAccount: inFlight.track(createAccount({ accounts })),
+    getAccount: inFlight.track(getAccount({ accounts })),
+    transferFunds: inFlight.track(transferFunds({ accounts, ids: new UuidV7Generator(), clock: systemClock })),
+    readiness: new MariadbReadiness(db),
+    logger: { level: config.logLevel },
+  })
+  if (applied.length > 0) app.log.info({ migrations: applied }, 'migrations applied')
+
+  const shutdown = async (signal: string): Promise<void> => {
+    app.log.info({ signal }, 'shutting down: draining in-flight requests')
+    const forced = setTimeout(() => {
+      app.log.error('shutdown timed out; exiting with requests still open')
+      process.exit(1)
+    }, config.shutdownTimeoutMs)
+    forced.unref()
+    await app.close()
+    // Handlers of clients that hung up may still be running; let them finish with the pool open.
+    await inFlight.drained()
+    await db.destroy()
+    app.log.info('shutdown complete')
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (s) => void shutdown(s))
+
+  await app.listen({ port: config.port, host: config.host })
+}
+
+main(process.argv[2]).catch((error: unknown) => {
+  console.error(error)
+  process.exit(1)
+})

@@ -1,0 +1,37 @@
+import type { Account, AccountId } from '../domain/account.js'
+import type { Transfer } from '../domain/transfer.js'
+
+/**
+ * Durable accounts and transfers. Every method may throw {@link StoreUnavailable}
+ * when the store cannot answer within its bounded time.
+ */
+export interface AccountStore {
+  /** Inserts a new account. Throws AccountExists when the id is taken. */
+  create(account: Account): Promise<void>
+
+  /** The account as last committed, without locking; undefined when it does not exist. */
+  find(id: AccountId): Promise<Account | undefined>
+
+  /**
+   * Runs `work` inside one transaction and commits when it resolves; rolls back when it throws.
+   * On a deadlock or lock-wait timeout the transaction is rolled back and `work` runs again,
+   * a bounded number of times, so `work` must have no effects outside the transaction.
+   * When the attempts run out it throws StoreUnavailable.
+   */
+  transaction<T>(work: (tx: AccountTransaction) => Promise<T>): Promise<T>
+}
+
+/** The operations available inside {@link AccountStore.transaction}. */
+export interface AccountTransaction {
+  /**
+   * Locks the given accounts for update (in ascending id order, so two transactions over the
+   * same pair cannot deadlock each other) and returns those that exist, keyed by id.
+   */
+  lockAccounts(ids: readonly AccountId[]): Promise<Map<AccountId, Account>>
+
+  /**
+   * Records a transfer and writes the accounts it produced. The accounts must have been locked
+   * by this transaction, and each `version` must be exactly one above the locked version.
+   */
+  recordTransfer(transfer: Transfer, accounts: readonly Account[]): Promise<void>
+}

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
+
+// The oracle works in integer units of 10^-18 with BigInt, independently of the service's decimal.js.
+const SCALE = 10n ** 18n
+const toUnits = (text: string): bigint => {
+  const [whole = '0', fraction = ''] = text.split('.')
+  return BigInt(whole) * SCALE + BigInt(fraction.padEnd(18, '0'))
+}
+
+const ACCOUNTS = 24
+const WORKERS = 40
+const TRANSFERS_PER_WORKER = 30
+const FIRST_ID = 100
+
+let service: RunningService
+let api: ReturnType<typeof client>
+
+beforeAll(async () => {
+  service = await startService({ databaseUrl: freshDatabaseUrl('concurrency'), env: { DB_POOL_SIZE: '16' } })
+  api = client(service.baseUrl)
+})
+afterAll(() => service.stop())
+
+describe('concurrent transfers', () => {
+  it('conserve money exactly and match the acknowledged transfers account by account', async () => {
+    const ids = Array.from({ length: ACCOUNTS }, (_, i) => FIRST_ID + i)
+    const initial = new Map<number, bigint>()
+    for (const id of ids) {
+      // Uneven balances with fractional parts, some small enough to run dry.
+      const balance = `${(id * 37) % 200}.${String((id * 7919) % 1000).padStart(3, '0')}`
+      expect((await api.createAccount(id, balance)).status).toBe(201)
+      initial.set(id, toUnits(balance))
+    }
+
+    const net = new Map<number, bigint>(ids.map((id) => [id, 0n]))
+    const statuses = new Map<number, number>()
+    const pick = () => ids[Math.floor(Math.random() * ids.length)] as number
+
+    await Promise.all(
+      Array.from({ length: WORKERS }, async () => {
+        for (let i = 0; i < TRANSFERS_PER_WORKER; i++) {
+          const from = pick()
+          let to = pick()
+          while (to === from) to = pick()
+          const amount = `${Math.floor(Math.random() * 40)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}1`
+          const reply = await api.transfer(from, to, amount)
+          statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1)
+          if (reply.status === 201) {
+            net.set(from, (net.get(from) as bigint) - toUnits(amount))
+            net.set(to, (net.get(to) as bigint) + toUnits(amount))
+          }
+        }
+      }),
+    )
+
+    // Only success and a clean refusal are acceptable answers; both must actually occur.
+    expect([...statuses.keys()].sort()).toEqual([201, 422])
+    expect(statuses.get(201)).toBeGreaterThan(WORKERS * TRANSFERS_PER_WORKER * 0.3)
+
+    let totalBefore = 0n
+    let totalAfter = 0n
+    for (const id of ids) {
+      const balance = toUnits(await api.balance(id))
+      const expected = (initial.get(id) as bigint) + (net.get(id) as bigint)
+      expect(balance, `account ${id}`).toBe(expected)
+      expect(balance >= 0n, `account ${id} is negative`).toBe(true)
+      totalBefore += initial.get(id) as bigint
+      totalAfter += balance
+    }
+    expect(totalAfter).toBe(totalBefore)
+
+    // The ledger holds exactly the acknowledged transfers.
+    const row = await service.db
+      .selectFrom('transfers')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .executeTakeFirstOrThrow()
+    expect(Number(row.count)).toBe(statuses.get(201))
+  })
+})

@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { sql } from 'kysely'
+import { afterEach, describe, expect, it } from 'vitest'
+import { openDatabase } from '../../src/adapters/mariadb/database.js'
+import { loadConfig } from '../../src/config.js'
+import { client, dropDatabase, freshDatabaseUrl } from './support/service.js'
+
+const MAIN = new URL('../../dist/main.js', import.meta.url).pathname
+
+interface Service {
+  child: ChildProcess
+  baseUrl: string
+  output: () => string
+  exited: Promise<number | null>
+}
+
+/** Runs what `npm start` runs (node dist/main.js) and waits for its "listening" log line. */
+async function spawnService(databaseUrl: string): Promise<Service> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+    if (match?.[1]) return { child, baseUrl: match[1], output: () => output, exited }
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`service did not start:\n${output}`)
+    await sleep(50)
+  }
+}
+
+async function runMigrate(databaseUrl: string): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [MAIN, 'migrate'], { env: { ...process.env, DATABASE_URL: databaseUrl } })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const [code] = await once(child, 'exit')
+  return { code: code as number | null, output }
+}
+
+const cleanups: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+function withDatabase(databaseUrl: string) {
+  const db = openDatabase(loadConfig({ DATABASE_URL: databaseUrl }).database)
+  cleanups.push(async () => {
+    await dropDatabase(db, databaseUrl)
+    await db.destroy()
+  })
+  return db
+}
+
+describe('the service process', () => {
+  it('creates and migrates its database on start, serves the seed flow, and drains on SIGTERM', async () => {
+    const databaseUrl = freshDatabaseUrl('process')
+    const service = await spawnService(databaseUrl)
+    cleanups.push(async () => {
+      if (service.child.exitCode === null) service.child.kill('SIGKILL')
+    })
+    const db = withDatabase(databaseUrl)
+    const api = client(service.baseUrl)
+
+    expect((await api.createAccount(1001, '500')).status).toBe(201)
+    expect((await api.createAccount(2002, '0')).status).toBe(201)
+
+    // Hold 2002's row so the next transfer is in flight when the signal arrives.
+    const { pending, exitCode } = await db.transaction().execute(async (holder) => {
+      await sql`SELECT * FROM accounts WHERE account_id = 2002 FOR UPDATE`.execute(holder)
+      const pending = api.transfer(1001, 2002, '150')
+      await sleep(200)
+      service.child.kill('SIGTERM')
+      await sleep(200)
+      // Still draining: the process has not exited while a request is open.
+      return { pending, exitCode: service.child.exitCode }
+    })
+    expect(exitCode).toBeNull()
+    expect((await pending).status).toBe(201)
+    expect(await service.exited).toBe(0)
+    expect(service.output()).toContain('shutdown complete')
+
+    const balances = await db.selectFrom('accounts').select(['account_id', 'balance']).orderBy('account_id').execute()
+    expect(balances.map((row) => [Number(row.account_id), row.balance])).toEqual([
+      [1001, '350.000000000000000000'],
+      [2002, '150.000000000000000000'],
+    ])
+  })
+
+  it('exits cleanly on SIGINT', async () => {
+    const databaseUrl = freshDatabaseUrl('sigint')
+    const service = await spawnService(databaseUrl)
+    withDatabase(databaseUrl)
+    expect((await client(service.baseUrl).get('/readyz')).status).toBe(200)
+    service.child.kill('SIGINT')
+    expect(await service.exited).toBe(0)
+  })
+
+  it('`migrate` applies pending migrations once and exits', async () => {
+    const databaseUrl = freshDatabaseUrl('migrate')
+    withDatabase(databaseUrl)
+    const first = await runMigrate(databaseUrl)
+    expect(first).toMatchObject({ code: 0 })
+    expect(first.output).toContain('applied migrations: 0001-accounts-and-transfers')
+    const second = await runMigrate(databaseUrl)
+    expect(second).toMatchObject({ code: 0 })
+    expect(second.output).toContain('database is up to date')
+  })
+
+  it('refuses to start on invalid configuration and says why', async () => {
+    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, PORT: 'ninety' } })
+    let output = ''
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    const [code] = await once(child, 'exit')
+    expect(code).toBe(1)
+    expect(output).toContain('PORT must be an integer')
+  })
+})

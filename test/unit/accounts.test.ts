@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest'
+import { createAccount } from '../../src/app/create-account.js'
+import { getAccount } from '../../src/app/get-account.js'
+import { AccountExists, AccountNotFound } from '../../src/domain/errors.js'
+import { isAccountId } from '../../src/domain/account.js'
+import { Money } from '../../src/domain/money.js'
+import { InMemoryAccountStore } from './fakes/in-memory-account-store.js'
+
+describe('createAccount and getAccount', () => {
+  it('opens an account at version 0 and reads it back', async () => {
+    const accounts = new InMemoryAccountStore()
+    const created = await createAccount({ accounts })({ accountId: 1001, initialBalance: Money.parse('500')! })
+    expect(created.version).toBe(0)
+    const read = await getAccount({ accounts })(1001)
+    expect(read.balance.toString()).toBe('500')
+  })
+
+  it('refuses a taken id', async () => {
+    const accounts = new InMemoryAccountStore()
+    const create = createAccount({ accounts })
+    await create({ accountId: 1, initialBalance: Money.ZERO })
+    await expect(create({ accountId: 1, initialBalance: Money.ZERO })).rejects.toBeInstanceOf(AccountExists)
+  })
+
+  it('reports an unknown account', async () => {
+    await expect(getAccount({ accounts: new InMemoryAccountStore() })(42)).rejects.toBeInstanceOf(AccountNotFound)
+  })
+})
+
+describe('isAccountId', () => {
+  it.each([1, 1001, Number.MAX_SAFE_INTEGER])('accepts %s', (id) => expect(isAccountId(id)).toBe(true))
+  it.each([0, -1, 1.5, Number.MAX_SAFE_INTEGER + 1, Number.NaN, '1', true, null])('rejects %s', (id) =>
+    expect(isAccountId(id)).toBe(false),
+  )
+})

@@ -1,0 +1,98 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { transferFunds } from '../../src/app/transfer-funds.js'
+import type { AccountId } from '../../src/domain/account.js'
+import {
+  AccountNotFound,
+  BalanceLimitExceeded,
+  InsufficientFunds,
+  InvalidAmount,
+  SameAccount,
+} from '../../src/domain/errors.js'
+import { Money } from '../../src/domain/money.js'
+import { InMemoryAccountStore } from './fakes/in-memory-account-store.js'
+
+const money = (text: string): Money => Money.parse(text) ?? Money.ZERO
+const NOW = new Date('2026-11-22T10:00:00.000Z')
+
+describe('transferFunds', () => {
+  let store: InMemoryAccountStore
+  let transfer: ReturnType<typeof transferFunds>
+  const balanceOf = (id: AccountId) => store.accounts.get(id)?.balance.toString()
+
+  beforeEach(async () => {
+    store = new InMemoryAccountStore()
+    let n = 0
+    transfer = transferFunds({ accounts: store, ids: { next: () => `id-${++n}` }, clock: { now: () => NOW } })
+    await store.create({ id: 1001, balance: money('500'), version: 0 })
+    await store.create({ id: 2002, balance: money('0'), version: 0 })
+  })
+
+  it('moves money and records the transfer (the seed flow)', async () => {
+    const result = await transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('150') })
+    expect(result.transfer).toEqual({
+      id: 'id-1',
+      sourceAccountId: 1001,
+      destinationAccountId: 2002,
+      amount: money('150'),
+      createdAt: NOW,
+    })
+    expect(balanceOf(1001)).toBe('350')
+    expect(balanceOf(2002)).toBe('150')
+    expect(store.transfers).toHaveLength(1)
+  })
+
+  it('raises both versions by one and returns the committed accounts', async () => {
+    const { accounts } = await transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('1') })
+    expect(accounts.map((a) => [a.id, a.balance.toString(), a.version])).toEqual([
+      [1001, '499', 1],
+      [2002, '1', 1],
+    ])
+    expect(store.accounts.get(1001)?.version).toBe(1)
+  })
+
+  it('may empty an account exactly', async () => {
+    await transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('500') })
+    expect(balanceOf(1001)).toBe('0')
+  })
+
+  it('refuses to overdraw and changes nothing', async () => {
+    await expect(
+      transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('500.000000000000000001') }),
+    ).rejects.toBeInstanceOf(InsufficientFunds)
+    expect(balanceOf(1001)).toBe('500')
+    expect(balanceOf(2002)).toBe('0')
+    expect(store.transfers).toHaveLength(0)
+  })
+
+  it('names the missing account, source first', async () => {
+    await expect(transfer({ sourceAccountId: 7, destinationAccountId: 8, amount: money('1') })).rejects.toMatchObject(
+      { accountId: 7 },
+    )
+    const error = await transfer({ sourceAccountId: 1001, destinationAccountId: 3003, amount: money('1') }).catch(
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(AccountNotFound)
+    expect(error).toMatchObject({ accountId: 3003, code: 'ACCOUNT_NOT_FOUND' })
+    expect(balanceOf(1001)).toBe('500')
+  })
+
+  it('rejects a transfer to the same account before touching the store', async () => {
+    await expect(
+      transfer({ sourceAccountId: 1001, destinationAccountId: 1001, amount: money('1') }),
+    ).rejects.toBeInstanceOf(SameAccount)
+  })
+
+  it('rejects a zero amount', async () => {
+    await expect(
+      transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('0.000') }),
+    ).rejects.toBeInstanceOf(InvalidAmount)
+  })
+
+  it('refuses a credit that would not fit DECIMAL(38,18)', async () => {
+    await store.create({ id: 3, balance: money('99999999999999999999.999999999999999999'), version: 0 })
+    await expect(
+      transfer({ sourceAccountId: 1001, destinationAccountId: 3, amount: money('0.000000000000000001') }),
+    ).rejects.toBeInstanceOf(BalanceLimitExceeded)
+    expect(balanceOf(1001)).toBe('500')
+  })
+})
