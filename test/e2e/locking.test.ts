@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MariadbAccountStore } from '../../src/adapters/mariadb/account-store.js'
+import { openDatabase } from '../../src/adapters/mariadb/database.js'
+import { loadConfig } from '../../src/config.js'
 import { StoreUnavailable } from '../../src/ports/errors.js'
 import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
 
@@ -71,5 +73,35 @@ describe('a transfer whose accounts stay locked', () => {
     expect(settled.status).toBe(201)
     expect(await api.balance(3)).toBe('99')
     expect(await api.balance(4)).toBe('101')
+  })
+})
+
+describe('a saturated pool', () => {
+  it('answers 503 at once to requests beyond the wait queue, and serves the queued ones', async () => {
+    const small = await startService({
+      databaseUrl: freshDatabaseUrl('saturated'),
+      env: { DB_POOL_SIZE: '1', DB_QUEUE_LIMIT: '1', DB_LOCK_WAIT_TIMEOUT_S: '5' },
+    })
+    // A connection of the test's own, outside the service's one-connection pool.
+    const outside = openDatabase(loadConfig({ DATABASE_URL: small.databaseUrl }).database)
+    try {
+      const smallApi = client(small.baseUrl)
+      for (const id of [1, 2]) await smallApi.createAccount(id, '10')
+      const { transfer, queued, rejected } = await outside.transaction().execute(async (holder) => {
+        await sql`SELECT * FROM accounts WHERE account_id = 2 FOR UPDATE`.execute(holder)
+        const transfer = smallApi.transfer(1, 2, '1') // takes the only connection, waits for the lock
+        await sleep(200)
+        const queued = smallApi.get('/v1/accounts/1') // waits in the queue of one
+        await sleep(100)
+        const rejected = await smallApi.get('/v1/accounts/1') // finds the queue full
+        return { transfer, queued, rejected }
+      })
+      expect(rejected).toMatchObject({ status: 503, body: { code: 'SERVICE_UNAVAILABLE' } })
+      expect((await transfer).status).toBe(201)
+      expect(await queued).toMatchObject({ status: 200, body: { balance: '9' } })
+    } finally {
+      await outside.destroy()
+      await small.stop()
+    }
   })
 })
