@@ -132,7 +132,8 @@ async function main() {
     const admin = await mysql.createConnection(server.toString())
     await admin.query(`DROP DATABASE IF EXISTS \`${name}\``)
     await admin.end()
-    service = await startService({ databaseUrl })
+    // Keys of earlier runs (same account ids, higher versions) must not be mistaken for this run's.
+    service = await startService({ databaseUrl, env: { REDIS_KEY_PREFIX: `bench-${Date.now()}:` } })
     base = service.url
   }
   console.log(`load: ${base}, ${connections} connections, ${duration} s per timed scenario`)

@@ -1,10 +1,18 @@
 import type { DatabaseSettings } from './adapters/mariadb/database.js'
+import type { RedisSettings } from './adapters/redis/client.js'
+
+export interface CacheSettings extends RedisSettings {
+  keyPrefix: string
+  ttlSeconds: number
+}
 
 export interface Config {
   readonly port: number
   readonly host: string
   readonly logLevel: string
   readonly database: Readonly<DatabaseSettings>
+  /** Undefined when REDIS_URL is set to the empty string: the cache is off. */
+  readonly cache: Readonly<CacheSettings> | undefined
   /** Longest wait for in-flight requests on SIGTERM/SIGINT before the process exits anyway. */
   readonly shutdownTimeoutMs: number
 }
@@ -12,6 +20,10 @@ export interface Config {
 type Env = Record<string, string | undefined>
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+function databaseName(url: string): string {
+  return URL.canParse(url) ? decodeURIComponent(new URL(url).pathname.slice(1)) : ''
+}
 
 /** Reads the environment once. Throws one error listing every invalid variable. */
 export function loadConfig(env: Env = process.env): Config {
@@ -38,6 +50,10 @@ export function loadConfig(env: Env = process.env): Config {
   const url = text('DATABASE_URL', 'mysql://root@127.0.0.1:3306/transfers')
   if (!URL.canParse(url)) problems.push('DATABASE_URL must be a URL such as mysql://user:password@host:3306/transfers')
 
+  // Unset means the local default; set but empty means no cache at all.
+  const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+  if (redisUrl !== '' && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://, or be empty')
+
   const config: Config = {
     port: integer('PORT', 9999, 0, 65535),
     host: text('HOST', '0.0.0.0'),
@@ -51,6 +67,17 @@ export function loadConfig(env: Env = process.env): Config {
       queryTimeoutMs: integer('DB_QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
       lockWaitTimeoutSeconds: integer('DB_LOCK_WAIT_TIMEOUT_S', 3, 1, 60),
     }),
+    cache:
+      redisUrl === ''
+        ? undefined
+        : Object.freeze({
+            url: redisUrl,
+            // One Redis may serve several databases: by default each gets its own namespace.
+            keyPrefix: text('REDIS_KEY_PREFIX', `${databaseName(url)}:`),
+            ttlSeconds: integer('REDIS_TTL_S', 300, 1, 86_400),
+            commandTimeoutMs: integer('REDIS_COMMAND_TIMEOUT_MS', 50, 5, 10_000),
+            connectTimeoutMs: integer('REDIS_CONNECT_TIMEOUT_MS', 1000, 50, 60_000),
+          }),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
   }
   if (problems.length > 0) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`)

@@ -1,8 +1,12 @@
+import { pino } from 'pino'
 import { buildServer } from './adapters/http/server.js'
 import { MariadbAccountStore } from './adapters/mariadb/account-store.js'
 import { ensureDatabase, openDatabase } from './adapters/mariadb/database.js'
 import { migrateToLatest } from './adapters/mariadb/migrate.js'
 import { MariadbReadiness } from './adapters/mariadb/readiness.js'
+import { createRedisClient } from './adapters/redis/client.js'
+import { disabledCache } from './adapters/redis/disabled-cache.js'
+import { RedisAccountCache } from './adapters/redis/redis-account-cache.js'
 import { systemClock } from './adapters/system/clock.js'
 import { InFlight } from './adapters/system/in-flight.js'
 import { UuidV7Generator } from './adapters/system/uuid-v7.js'
@@ -14,9 +18,11 @@ import { loadConfig } from './config.js'
 /** The composition root: the only place that knows every adapter. */
 async function main(command: string | undefined): Promise<void> {
   const config = loadConfig()
+  const logger = pino({ level: config.logLevel })
   await ensureDatabase(config.database)
   const db = openDatabase(config.database)
   const applied = await migrateToLatest(db)
+  if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied')
 
   if (command === 'migrate') {
     console.log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database is up to date')
@@ -25,29 +31,36 @@ async function main(command: string | undefined): Promise<void> {
   }
   if (command !== undefined) throw new Error(`Unknown command "${command}"; expected none or "migrate"`)
 
+  // Redis being down at start is fine: reads fall through to MariaDB until it connects.
+  const redis = config.cache && createRedisClient(config.cache)
+  redis?.on('error', () => {}) // reported, rate-limited, by the cache; ioredis reconnects by itself
+  const cache = redis && config.cache ? new RedisAccountCache(redis, { ...config.cache, logger }) : disabledCache
+  logger.info({ cache: config.cache ? 'redis' : 'disabled' }, 'account cache')
+
   const accounts = new MariadbAccountStore(db)
   const inFlight = new InFlight()
   const app = await buildServer({
-    createAccount: inFlight.track(createAccount({ accounts })),
-    getAccount: inFlight.track(getAccount({ accounts })),
-    transferFunds: inFlight.track(transferFunds({ accounts, ids: new UuidV7Generator(), clock: systemClock })),
+    createAccount: inFlight.track(createAccount({ accounts, cache })),
+    getAccount: inFlight.track(getAccount({ accounts, cache })),
+    transferFunds: inFlight.track(transferFunds({ accounts, cache, ids: new UuidV7Generator(), clock: systemClock })),
     readiness: new MariadbReadiness(db),
-    logger: { level: config.logLevel },
+    logger,
   })
-  if (applied.length > 0) app.log.info({ migrations: applied }, 'migrations applied')
 
   const shutdown = async (signal: string): Promise<void> => {
-    app.log.info({ signal }, 'shutting down: draining in-flight requests')
+    logger.info({ signal }, 'shutting down: draining in-flight requests')
     const forced = setTimeout(() => {
-      app.log.error('shutdown timed out; exiting with requests still open')
+      logger.error('shutdown timed out; exiting with requests still open')
       process.exit(1)
     }, config.shutdownTimeoutMs)
     forced.unref()
     await app.close()
-    // Handlers of clients that hung up may still be running; let them finish with the pool open.
+    // Handlers of clients that hung up may still be running; let them finish with the pools open.
     await inFlight.drained()
+    if (cache instanceof RedisAccountCache) cache.close()
+    redis?.disconnect()
     await db.destroy()
-    app.log.info('shutdown complete')
+    logger.info('shutdown complete')
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (s) => void shutdown(s))
 

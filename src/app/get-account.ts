@@ -1,13 +1,29 @@
 import type { Account, AccountId } from '../domain/account.js'
 import { AccountNotFound } from '../domain/errors.js'
+import type { AccountCache } from '../ports/account-cache.js'
 import type { AccountStore } from '../ports/account-store.js'
+import { SingleFlight } from './single-flight.js'
 
 export type GetAccount = (accountId: AccountId) => Promise<Account>
 
-/** The account as last committed. Throws AccountNotFound. */
-export function getAccount(deps: { accounts: AccountStore }): GetAccount {
+/**
+ * The account as last committed, from the cache when it has it. Concurrent misses for one account
+ * share a single store read, whose result fills the cache. Throws AccountNotFound.
+ */
+export function getAccount(deps: { accounts: AccountStore; cache: AccountCache }): GetAccount {
+  const flights = new SingleFlight<AccountId, Account | undefined>()
+
+  const readThrough = async (id: AccountId): Promise<Account | undefined> => {
+    // A flight that starts just after another one filled the cache finds the value there.
+    const cached = await deps.cache.get(id)
+    if (cached) return cached
+    const account = await deps.accounts.find(id)
+    if (account) await deps.cache.put([account])
+    return account
+  }
+
   return async (accountId) => {
-    const account = await deps.accounts.find(accountId)
+    const account = (await deps.cache.get(accountId)) ?? (await flights.run(accountId, () => readThrough(accountId)))
     if (!account) throw new AccountNotFound(accountId)
     return account
   }

@@ -2,6 +2,7 @@ import type { Account, AccountId } from '../domain/account.js'
 import { AccountNotFound } from '../domain/errors.js'
 import type { Money } from '../domain/money.js'
 import { applyTransfer, checkTransferRequest, type Transfer } from '../domain/transfer.js'
+import type { AccountCache } from '../ports/account-cache.js'
 import type { AccountStore } from '../ports/account-store.js'
 import type { Clock } from '../ports/clock.js'
 import type { IdGenerator } from '../ports/id-generator.js'
@@ -24,12 +25,19 @@ export type TransferFunds = (input: TransferFundsInput) => Promise<TransferFunds
  * Moves money between two accounts atomically: both balances and the transfer record commit
  * together or not at all. Throws SameAccount, InvalidAmount, AccountNotFound (naming the missing
  * account, source first), InsufficientFunds or BalanceLimitExceeded with nothing changed.
+ * Once committed, both accounts are refreshed in the cache before the result is returned, so
+ * the caller's next read sees at least this transfer.
  */
-export function transferFunds(deps: { accounts: AccountStore; ids: IdGenerator; clock: Clock }): TransferFunds {
+export function transferFunds(deps: {
+  accounts: AccountStore
+  cache: AccountCache
+  ids: IdGenerator
+  clock: Clock
+}): TransferFunds {
   return async ({ sourceAccountId, destinationAccountId, amount }) => {
     checkTransferRequest(sourceAccountId, destinationAccountId, amount)
     const id = deps.ids.next()
-    return deps.accounts.transaction(async (tx) => {
+    const result = await deps.accounts.transaction(async (tx) => {
       const locked = await tx.lockAccounts([sourceAccountId, destinationAccountId])
       const source = locked.get(sourceAccountId)
       if (!source) throw new AccountNotFound(sourceAccountId)
@@ -45,7 +53,10 @@ export function transferFunds(deps: { accounts: AccountStore; ids: IdGenerator; 
         createdAt: deps.clock.now(),
       }
       await tx.recordTransfer(transfer, [after.source, after.destination])
-      return { transfer, accounts: [after.source, after.destination] }
+      return { transfer, accounts: [after.source, after.destination] as const }
     })
+    // Only after the commit: a refresh before it could publish a balance that then rolls back.
+    await deps.cache.put(result.accounts)
+    return result
   }
 }

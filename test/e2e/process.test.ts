@@ -19,6 +19,7 @@ interface Service {
 /** Runs what `npm start` runs (node dist/main.js) and waits for its "listening" log line. */
 async function spawnService(databaseUrl: string): Promise<Service> {
   const child = spawn(process.execPath, [MAIN], {
+    // The machine's Redis (REDIS_URL or its default); the key prefix follows the fresh database's name.
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

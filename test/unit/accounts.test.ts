@@ -4,26 +4,29 @@ import { getAccount } from '../../src/app/get-account.js'
 import { AccountExists, AccountNotFound } from '../../src/domain/errors.js'
 import { isAccountId } from '../../src/domain/account.js'
 import { Money } from '../../src/domain/money.js'
+import { InMemoryAccountCache } from './fakes/in-memory-account-cache.js'
 import { InMemoryAccountStore } from './fakes/in-memory-account-store.js'
 
 describe('createAccount and getAccount', () => {
-  it('opens an account at version 0 and reads it back', async () => {
+  it('opens an account at version 0, caches it and reads it back', async () => {
     const accounts = new InMemoryAccountStore()
-    const created = await createAccount({ accounts })({ accountId: 1001, initialBalance: Money.parse('500')! })
+    const cache = new InMemoryAccountCache()
+    const created = await createAccount({ accounts, cache })({ accountId: 1001, initialBalance: Money.parse('500')! })
     expect(created.version).toBe(0)
-    const read = await getAccount({ accounts })(1001)
+    expect(cache.entries.get(1001)).toEqual(created)
+    const read = await getAccount({ accounts, cache: new InMemoryAccountCache() })(1001)
     expect(read.balance.toString()).toBe('500')
   })
 
   it('refuses a taken id', async () => {
     const accounts = new InMemoryAccountStore()
-    const create = createAccount({ accounts })
+    const create = createAccount({ accounts, cache: new InMemoryAccountCache() })
     await create({ accountId: 1, initialBalance: Money.ZERO })
     await expect(create({ accountId: 1, initialBalance: Money.ZERO })).rejects.toBeInstanceOf(AccountExists)
   })
 
   it('reports an unknown account', async () => {
-    await expect(getAccount({ accounts: new InMemoryAccountStore() })(42)).rejects.toBeInstanceOf(AccountNotFound)
+    await expect(getAccount({ accounts: new InMemoryAccountStore(), cache: new InMemoryAccountCache() })(42)).rejects.toBeInstanceOf(AccountNotFound)
   })
 })
 

@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(config.host).toBe('0.0.0.0')
     expect(config.logLevel).toBe('info')
     expect(config.database.url).toBe('mysql://root@127.0.0.1:3306/transfers')
+    expect(config.cache).toMatchObject({ url: 'redis://127.0.0.1:6379', keyPrefix: 'transfers:', ttlSeconds: 300, commandTimeoutMs: 50 })
     expect(Object.isFrozen(config)).toBe(true)
     expect(Object.isFrozen(config.database)).toBe(true)
   })
@@ -15,6 +16,12 @@ describe('loadConfig', () => {
   it('reads the environment', () => {
     const config = loadConfig({ PORT: '8080', HOST: '127.0.0.1', DATABASE_URL: 'mysql://u:p@db:3307/x', DB_POOL_SIZE: '4' })
     expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', database: { url: 'mysql://u:p@db:3307/x', poolSize: 4 } })
+  })
+
+  it('turns the cache off when REDIS_URL is empty, and namespaces keys by database', () => {
+    expect(loadConfig({ REDIS_URL: '' }).cache).toBeUndefined()
+    expect(loadConfig({ DATABASE_URL: 'mysql://root@db/ledger_eu' }).cache?.keyPrefix).toBe('ledger_eu:')
+    expect(loadConfig({ REDIS_KEY_PREFIX: 'x:' }).cache?.keyPrefix).toBe('x:')
   })
 
   it('lists every invalid variable at once', () => {

@@ -9,6 +9,7 @@ import {
   SameAccount,
 } from '../../src/domain/errors.js'
 import { Money } from '../../src/domain/money.js'
+import { InMemoryAccountCache } from './fakes/in-memory-account-cache.js'
 import { InMemoryAccountStore } from './fakes/in-memory-account-store.js'
 
 const money = (text: string): Money => Money.parse(text) ?? Money.ZERO
@@ -16,13 +17,15 @@ const NOW = new Date('2026-11-22T10:00:00.000Z')
 
 describe('transferFunds', () => {
   let store: InMemoryAccountStore
+  let cache: InMemoryAccountCache
   let transfer: ReturnType<typeof transferFunds>
   const balanceOf = (id: AccountId) => store.accounts.get(id)?.balance.toString()
 
   beforeEach(async () => {
     store = new InMemoryAccountStore()
+    cache = new InMemoryAccountCache()
     let n = 0
-    transfer = transferFunds({ accounts: store, ids: { next: () => `id-${++n}` }, clock: { now: () => NOW } })
+    transfer = transferFunds({ accounts: store, cache, ids: { next: () => `id-${++n}` }, clock: { now: () => NOW } })
     await store.create({ id: 1001, balance: money('500'), version: 0 })
     await store.create({ id: 2002, balance: money('0'), version: 0 })
   })
@@ -48,6 +51,17 @@ describe('transferFunds', () => {
       [2002, '1', 1],
     ])
     expect(store.accounts.get(1001)?.version).toBe(1)
+  })
+
+  it('refreshes both accounts in the cache in one write after the commit', async () => {
+    const { accounts } = await transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('1') })
+    expect(cache.puts).toEqual([accounts])
+    expect(cache.entries.get(2002)?.balance.toString()).toBe('1')
+  })
+
+  it('writes nothing to the cache when the transfer is refused', async () => {
+    await transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('501') }).catch(() => {})
+    expect(cache.puts).toEqual([])
   })
 
   it('may empty an account exactly', async () => {

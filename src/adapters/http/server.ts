@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { CreateAccount } from '../../app/create-account.js'
 import type { GetAccount } from '../../app/get-account.js'
 import type { TransferFunds } from '../../app/transfer-funds.js'
@@ -17,9 +17,8 @@ export interface ServerDeps {
   getAccount: GetAccount
   transferFunds: TransferFunds
   readiness: Readiness
-  /** Fastify logger options, or false for none. */
-  logger?: FastifyServerOptions['logger']
-  loggerInstance?: FastifyBaseLogger
+  /** A pino logger; without one the server logs nothing. */
+  logger?: FastifyBaseLogger
 }
 
 /**
@@ -40,7 +39,7 @@ function closeConnectionsWhenDraining(app: FastifyInstance): void {
 /** Builds the HTTP app without listening, so tests can inject requests or listen on port 0. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? false }),
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: 64 * 1024,
     ajv: {
       // No silent repairs: a wrong type or an unknown field is the client's error to see.

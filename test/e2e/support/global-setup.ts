@@ -10,7 +10,7 @@ declare module 'vitest' {
 
 /** Builds dist/ (the process tests run what `npm start` runs) and picks the MariaDB server once. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' })
   const server = await startDatabaseServer()
   console.log(`[e2e] MariaDB: ${server.description}`)
   project.provide('databaseServerUrl', server.url)

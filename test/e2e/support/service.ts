@@ -14,6 +14,11 @@ import { createAccount } from '../../../src/app/create-account.js'
 import { getAccount } from '../../../src/app/get-account.js'
 import { transferFunds } from '../../../src/app/transfer-funds.js'
 import { loadConfig } from '../../../src/config.js'
+import type { AccountStore } from '../../../src/ports/account-store.js'
+import { createRedisClient } from '../../../src/adapters/redis/client.js'
+import { disabledCache } from '../../../src/adapters/redis/disabled-cache.js'
+import { RedisAccountCache } from '../../../src/adapters/redis/redis-account-cache.js'
+import { Redis } from 'ioredis'
 
 /** A URL naming a fresh database of its own on the suite's server, so test files can run in parallel. */
 export function freshDatabaseUrl(label: string): string {
@@ -33,34 +38,59 @@ export interface RunningService {
   databaseUrl: string
   db: Kysely<Database>
   app: FastifyInstance
+  /** The Redis cache when a redisUrl was given. */
+  cache: RedisAccountCache | undefined
+  /** A separate Redis client for the test to inspect keys with. */
+  redis: Redis | undefined
   stop(): Promise<void>
 }
 
-/**
- * The service wired as main.ts wires it, with real MariaDB, listening on an ephemeral port.
- * `env` takes the same variables as the service (DB_POOL_SIZE, DB_CONNECT_TIMEOUT_MS, …).
- */
-export async function startService(options: { databaseUrl: string; env?: Record<string, string>; migrate?: boolean }): Promise<RunningService> {
-  const config = loadConfig({ DATABASE_URL: options.databaseUrl, ...options.env })
+export interface ServiceOptions {
+  databaseUrl: string
+  /** Service environment variables (DB_POOL_SIZE, REDIS_COMMAND_TIMEOUT_MS, …). */
+  env?: Record<string, string>
+  /** Enables the Redis cache against this server. */
+  redisUrl?: string
+  /** Wraps the real store, e.g. to count or hold its reads. */
+  decorateStore?: (store: AccountStore) => AccountStore
+  migrate?: boolean
+}
+
+/** The service wired as main.ts wires it, with real MariaDB (and Redis), on an ephemeral port. */
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const config = loadConfig({ DATABASE_URL: options.databaseUrl, REDIS_URL: options.redisUrl ?? '', ...options.env })
   if (options.migrate !== false) await ensureDatabase(config.database)
   const db = openDatabase(config.database)
   if (options.migrate !== false) await migrateToLatest(db)
-  const accounts = new MariadbAccountStore(db)
+  const store = new MariadbAccountStore(db)
+  const accounts = options.decorateStore ? options.decorateStore(store) : store
+  const redisClient = config.cache && createRedisClient(config.cache)
+  redisClient?.on('error', () => {})
+  const cache =
+    redisClient && config.cache
+      ? new RedisAccountCache(redisClient, { ...config.cache, logger: { warn: () => {} }, repairIntervalMs: 100 })
+      : undefined
   const app = await buildServer({
-    createAccount: createAccount({ accounts }),
-    getAccount: getAccount({ accounts }),
-    transferFunds: transferFunds({ accounts, ids: new UuidV7Generator(), clock: systemClock }),
+    createAccount: createAccount({ accounts, cache: cache ?? disabledCache }),
+    getAccount: getAccount({ accounts, cache: cache ?? disabledCache }),
+    transferFunds: transferFunds({ accounts, cache: cache ?? disabledCache, ids: new UuidV7Generator(), clock: systemClock }),
     readiness: new MariadbReadiness(db),
-    logger: false,
   })
+  const inspector = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1 }) : undefined
+  inspector?.on('error', () => {})
   const address = await app.listen({ host: '127.0.0.1', port: 0 })
   return {
     baseUrl: address,
     databaseUrl: options.databaseUrl,
     db,
     app,
+    cache,
+    redis: inspector,
     stop: async () => {
       await app.close()
+      cache?.close()
+      redisClient?.disconnect()
+      inspector?.disconnect()
       if (options.migrate !== false) await dropDatabase(db, options.databaseUrl)
       await db.destroy()
     },

@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs'
+import type { Redis } from 'ioredis'
+import type { Account, AccountId } from '../../domain/account.js'
+import { Money } from '../../domain/money.js'
+import type { AccountCache } from '../../ports/account-cache.js'
+
+const PUT_IF_NEWER = readFileSync(new URL('./put-if-newer.lua', import.meta.url), 'utf8')
+
+/** The part of a pino logger this adapter uses. */
+export interface WarningLogger {
+  warn(details: object, message: string): void
+}
+
+export interface RedisAccountCacheOptions {
+  /** Namespace of every key: `${prefix}account:${id}`. */
+  keyPrefix: string
+  ttlSeconds: number
+  /** Fraction of the TTL added at random, so keys filled together do not expire together. */
+  ttlJitter?: number
+  /** How often writes that failed are tried again. */
+  repairIntervalMs?: number
+  logger: WarningLogger
+}
+
+type ScriptedRedis = Redis & {
+  putIfNewer(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>
+}
+
+const REPAIR_BATCH = 200
+
+/**
+ * Cache-aside copy of accounts in Redis. Values carry their version and a Lua script refuses any
+ * write that is not newer, so a slow miss-fill or a reordered refresh cannot bring back an old
+ * balance. A write that fails leaves its ids "unsettled": reads of them go to the store, and the
+ * write is retried in the background until it lands (the version check makes the retry safe).
+ */
+export class RedisAccountCache implements AccountCache {
+  private readonly redis: ScriptedRedis
+  private readonly unsettled = new Map<AccountId, Account>()
+  private readonly repairTimer: NodeJS.Timeout
+  private lastWarning = 0
+
+  constructor(
+    redis: Redis,
+    private readonly options: RedisAccountCacheOptions,
+  ) {
+    redis.defineCommand('putIfNewer', { lua: PUT_IF_NEWER })
+    this.redis = redis as ScriptedRedis
+    this.repairTimer = setInterval(() => void this.repair(), options.repairIntervalMs ?? 500)
+    this.repairTimer.unref()
+  }
+
+  key(id: AccountId): string {
+    return `${this.options.keyPrefix}account:${id}`
+  }
+
+  async get(id: AccountId): Promise<Account | undefined> {
+    if (this.unsettled.has(id)) return undefined
+    try {
+      const value = await this.redis.get(this.key(id))
+      return value === null ? undefined : decode(id, value)
+    } catch (error) {
+      this.warn(error, 'cache read failed; reading from the database')
+      return undefined
+    }
+  }
+
+  async put(accounts: readonly Account[]): Promise<void> {
+    if (accounts.length === 0) return
+    try {
+      await this.write(accounts)
+      for (const account of accounts) this.settle(account)
+    } catch (error) {
+      for (const account of accounts) this.unsettle(account)
+      this.warn(error, 'cache write failed; the accounts are read from the database until a retry lands')
+    }
+  }
+
+  /** Ids whose last write has not landed yet (for operators and tests). */
+  unsettledIds(): AccountId[] {
+    return [...this.unsettled.keys()]
+  }
+
+  close(): void {
+    clearInterval(this.repairTimer)
+  }
+
+  private async write(accounts: readonly Account[]): Promise<void> {
+    const ttlMs = this.options.ttlSeconds * 1000
+    const jitter = this.options.ttlJitter ?? 0.1
+    const keys = accounts.map((account) => this.key(account.id))
+    const args = accounts.flatMap((account) => [
+      account.version,
+      account.balance.toString(),
+      Math.round(ttlMs * (1 + Math.random() * jitter)),
+    ])
+    await this.redis.putIfNewer(keys.length, ...keys, ...args)
+  }
+
+  /** Keeps the newest failed snapshot of each account. */
+  private unsettle(account: Account): void {
+    const known = this.unsettled.get(account.id)
+    if (!known || known.version <= account.version) this.unsettled.set(account.id, account)
+  }
+
+  /** A landed write settles an id only if it is at least as new as the write that failed. */
+  private settle(account: Account): void {
+    const known = this.unsettled.get(account.id)
+    if (known && known.version <= account.version) this.unsettled.delete(account.id)
+  }
+
+  private async repair(): Promise<void> {
+    if (this.unsettled.size === 0 || this.redis.status !== 'ready') return
+    const batch = [...this.unsettled.values()].slice(0, REPAIR_BATCH)
+    try {
+      await this.write(batch)
+      for (const account of batch) this.settle(account)
+    } catch (error) {
+      this.warn(error, 'cache repair failed; will retry')
+    }
+  }
+
+  /** At most one warning per five seconds: an outage must not flood the log. */
+  private warn(error: unknown, message: string): void {
+    const now = Date.now()
+    if (now - this.lastWarning < 5000) return
+    this.lastWarning = now
+    const reason = error instanceof Error ? error.message : String(error)
+    this.options.logger.warn({ reason, unsettled: this.unsettled.size }, message)
+  }
+}
+
+function decode(id: AccountId, value: string): Account | undefined {
+  const separator = value.indexOf(':')
+  const version = Number(value.slice(0, separator))
+  const balance = Money.parse(value.slice(separator + 1))
+  if (separator < 1 || !Number.isSafeInteger(version) || !balance) return undefined
+  return { id, balance, version }
+}
