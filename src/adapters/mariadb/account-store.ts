@@ -5,8 +5,14 @@ import { AccountExists } from '../../domain/errors.js'
 import { Money } from '../../domain/money.js'
 import type { Transfer } from '../../domain/transfer.js'
 import type { AccountStore, AccountTransaction } from '../../ports/account-store.js'
-import { StoreUnavailable } from '../../ports/errors.js'
-import { isDuplicateKey, isLockConflict, translate } from './driver-errors.js'
+import type { StoredResponse } from '../../ports/idempotency.js'
+import {
+  IdempotencyKeyInUse,
+  IdempotencyKeyTaken,
+  StoreOutcomeUnknown,
+  StoreUnavailable,
+} from '../../ports/errors.js'
+import { isDuplicateKey, isLockConflict, isLockWaitTimeout, translate } from './driver-errors.js'
 import type { AccountsTable, Database } from './tables.js'
 
 export interface RetryPolicy {
@@ -30,18 +36,6 @@ export class MariadbAccountStore implements AccountStore {
     private readonly retry: RetryPolicy = { attempts: 3, baseDelayMs: 20 },
   ) {}
 
-  async create(account: Account): Promise<void> {
-    try {
-      await this.db
-        .insertInto('accounts')
-        .values({ account_id: account.id, balance: account.balance.toString(), version: account.version })
-        .execute()
-    } catch (error) {
-      if (isDuplicateKey(error)) throw new AccountExists(account.id)
-      throw translate(error)
-    }
-  }
-
   async find(id: AccountId): Promise<Account | undefined> {
     try {
       const row = await this.db
@@ -57,10 +51,17 @@ export class MariadbAccountStore implements AccountStore {
 
   async transaction<T>(work: (tx: AccountTransaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      let committing = false
       try {
         // kysely sends BEGIN, and COMMIT or (on any error) an explicit ROLLBACK.
-        return await this.db.transaction().execute((trx) => work(new MariadbAccountTransaction(trx)))
+        return await this.db.transaction().execute(async (trx) => {
+          const result = await work(new MariadbAccountTransaction(trx))
+          committing = true
+          return result
+        })
       } catch (error) {
+        // The COMMIT was sent and no answer came back: it may have been applied or not.
+        if (committing) throw new StoreOutcomeUnknown('The commit was sent but its answer was lost', { cause: error })
         if (!isLockConflict(error)) throw translate(error)
         if (attempt >= this.retry.attempts) {
           throw new StoreUnavailable(`Lock conflict persisted after ${attempt} attempts`, { cause: error })
@@ -112,6 +113,40 @@ class MariadbAccountTransaction implements AccountTransaction {
         amount: transfer.amount.toString(),
         created_at: transfer.createdAt,
       })
+      .execute()
+  }
+
+  async createAccount(account: Account): Promise<void> {
+    try {
+      await this.trx
+        .insertInto('accounts')
+        .values({ account_id: account.id, balance: account.balance.toString(), version: account.version })
+        .execute()
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new AccountExists(account.id)
+      throw error
+    }
+  }
+
+  async claimIdempotencyKey(claim: { key: string; fingerprint: string; expiresAt: Date }): Promise<void> {
+    try {
+      // Against an uncommitted row of the same key, InnoDB makes this INSERT wait for that transaction.
+      await this.trx
+        .insertInto('idempotency_keys')
+        .values({ idempotency_key: claim.key, fingerprint: claim.fingerprint, expires_at: claim.expiresAt })
+        .execute()
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new IdempotencyKeyTaken(`Idempotency key already committed`)
+      if (isLockWaitTimeout(error)) throw new IdempotencyKeyInUse('A request with this Idempotency-Key is still running')
+      throw error
+    }
+  }
+
+  async saveIdempotentResponse(key: string, response: StoredResponse): Promise<void> {
+    await this.trx
+      .updateTable('idempotency_keys')
+      .set({ response_status: response.status, response_body: response.body })
+      .where('idempotency_key', '=', key)
       .execute()
   }
 }
