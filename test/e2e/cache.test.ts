@@ -174,6 +174,27 @@ describe('under concurrent load', () => {
     await expectCacheMatchesDatabase()
   })
 
+  it('keeps answering from MariaDB while Redis stalls, each request within the command timeout bound', async () => {
+    let stop = false
+    const load = workload(16, () => !stop)
+    await sleep(300)
+    const stalled = { from: Date.now(), to: 0 }
+    await redisServer.stall(1500) // connections stay open; commands get no answer
+    stalled.to = Date.now()
+    await sleep(500)
+    stop = true
+    const replies = await load
+
+    const during = replies.filter((r) => r.at >= stalled.from && r.at < stalled.to)
+    expect(during.filter((r) => r.kind === 'read').length).toBeGreaterThan(10)
+    expect(during.filter((r) => r.kind === 'transfer').length).toBeGreaterThan(10)
+    expect(replies.filter((r) => r.kind === 'transfer' && r.status !== 201 && r.status !== 422)).toEqual([])
+    expect(replies.filter((r) => r.kind === 'read' && r.status !== 200)).toEqual([])
+    // A hang detector, not a speed claim: nobody waited for the stall to end.
+    expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(1000)
+    await expectCacheMatchesDatabase()
+  })
+
   it('keeps answering from MariaDB while Redis is killed, and converges once it is back', async () => {
     let phase: 'before' | 'down' | 'after' = 'before'
     const outage = { from: 0, to: 0 }

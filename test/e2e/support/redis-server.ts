@@ -11,6 +11,8 @@ export interface RedisServer {
   description: string
   kill(): Promise<void>
   restart(): Promise<void>
+  /** Makes the server stop answering for `ms` (it blocks in DEBUG SLEEP) while connections stay open. */
+  stall(ms: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -36,6 +38,16 @@ async function waitForPing(url: string): Promise<void> {
   }
 }
 
+/** Blocks the server for `ms`: it takes no command until DEBUG SLEEP returns. */
+async function stall(url: string, ms: number): Promise<void> {
+  const client = new Redis(url, { maxRetriesPerRequest: 0 })
+  try {
+    await client.call('DEBUG', 'SLEEP', String(ms / 1000))
+  } finally {
+    client.disconnect()
+  }
+}
+
 function hasRedisBinary(): boolean {
   try {
     execFileSync('redis-server', ['--version'], { stdio: 'ignore' })
@@ -55,7 +67,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   if (hasRedisBinary()) {
     let child: ChildProcess | undefined
     const start = async () => {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'], {
         stdio: 'ignore',
       })
       await waitForPing(url)
@@ -66,18 +78,21 @@ export async function startRedisServer(): Promise<RedisServer> {
       await exited
     }
     await start()
-    return { url, description: `redis-server process on port ${port}`, kill, restart: start, stop: kill }
+    return { url, description: `redis-server process on port ${port}`, kill, restart: start, stop: kill, stall: (ms) => stall(url, ms) }
   }
 
   await getContainerRuntimeClient() // throws a clear error when neither a binary nor a runtime exists
   let container: StartedRedisContainer | undefined
   const start = async () => {
-    container = await new RedisContainer('redis:7').withExposedPorts({ container: 6379, host: port }).start()
+    container = await new RedisContainer('redis:7')
+      .withExposedPorts({ container: 6379, host: port })
+      .withCommand(['redis-server', '--enable-debug-command', 'yes'])
+      .start()
     await waitForPing(url)
   }
   const kill = async () => {
     await container?.stop()
   }
   await start()
-  return { url, description: `testcontainers redis:7 on port ${port}`, kill, restart: start, stop: kill }
+  return { url, description: `testcontainers redis:7 on port ${port}`, kill, restart: start, stop: kill, stall: (ms) => stall(url, ms) }
 }
