@@ -1,11 +1,13 @@
 // @ts-check
-// Starts the built service (dist/main.js) for a load run and reads its peak memory.
+// Starts the built service as `npm start` does (tracing module first, then dist/main.js) for a load
+// run and reads its peak memory. Tracing follows the OTEL_* variables of the caller's environment.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const MAIN = new URL('../dist/main.js', import.meta.url).pathname
+const TELEMETRY = new URL('../dist/adapters/telemetry/register.js', import.meta.url).pathname
 
 /** A port that was free a moment ago. */
 async function freePort() {
@@ -22,7 +24,7 @@ async function freePort() {
  */
 export async function startService({ databaseUrl, env = {} }) {
   const port = await freePort()
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, ['--import', TELEMETRY, MAIN], {
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   })

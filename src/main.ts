@@ -10,6 +10,8 @@ import { RedisAccountCache } from './adapters/redis/redis-account-cache.js'
 import { systemClock } from './adapters/system/clock.js'
 import { InFlight } from './adapters/system/in-flight.js'
 import { UuidV7Generator } from './adapters/system/uuid-v7.js'
+import { connectTelemetry } from './adapters/telemetry/sdk.js'
+import { traced } from './adapters/telemetry/traced.js'
 import { createAccount } from './app/create-account.js'
 import { getAccount } from './app/get-account.js'
 import { transferFunds } from './app/transfer-funds.js'
@@ -19,9 +21,13 @@ import { loadConfig } from './config.js'
 async function main(command: string | undefined): Promise<void> {
   const config = loadConfig()
   const logger = pino({ level: config.logLevel })
-  await ensureDatabase(config.database)
+  const telemetry = connectTelemetry(logger)
   const db = openDatabase(config.database)
-  const applied = await migrateToLatest(db)
+  // One trace for the start-up statements rather than a trace of one span for each.
+  const applied = await traced('migrate', async () => {
+    await ensureDatabase(config.database)
+    return migrateToLatest(db)
+  })()
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied')
 
   if (command === 'migrate') {
@@ -39,10 +45,25 @@ async function main(command: string | undefined): Promise<void> {
 
   const accounts = new MariadbAccountStore(db)
   const inFlight = new InFlight()
+  // Each use case runs in a span of its own; the statements and commands it issues are its children.
   const app = await buildServer({
-    createAccount: inFlight.track(createAccount({ accounts, cache })),
-    getAccount: inFlight.track(getAccount({ accounts, cache })),
-    transferFunds: inFlight.track(transferFunds({ accounts, cache, ids: new UuidV7Generator(), clock: systemClock })),
+    createAccount: inFlight.track(
+      traced('create-account', createAccount({ accounts, cache }), {
+        input: ({ accountId }) => ({ 'app.account.id': accountId }),
+      }),
+    ),
+    getAccount: inFlight.track(
+      traced('get-account', getAccount({ accounts, cache }), { input: (accountId) => ({ 'app.account.id': accountId }) }),
+    ),
+    transferFunds: inFlight.track(
+      traced('transfer-funds', transferFunds({ accounts, cache, ids: new UuidV7Generator(), clock: systemClock }), {
+        input: (transfer) => ({
+          'app.source_account.id': transfer.sourceAccountId,
+          'app.destination_account.id': transfer.destinationAccountId,
+        }),
+        result: ({ transfer }) => ({ 'app.transfer.id': transfer.id }),
+      }),
+    ),
     readiness: new MariadbReadiness(db),
     logger,
   })
@@ -60,7 +81,11 @@ async function main(command: string | undefined): Promise<void> {
     if (cache instanceof RedisAccountCache) cache.close()
     redis?.disconnect()
     await db.destroy()
+    // Last, so the spans of the final statements are in the flush.
+    const flushed = await telemetry.shutdown()
     logger.info('shutdown complete')
+    // Export retries towards an unreachable collector would hold the process open; nothing else is left.
+    if (!flushed) process.exit(0)
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (s) => void shutdown(s))
 
