@@ -75,6 +75,13 @@ describe('traces of a running service', () => {
       (span) => span.traceId === traceId,
     )
 
+  /** Sends a request carrying a fresh traceparent; returns the answer and the trace it produced. */
+  const tracedCall = async (method: string, path: string, body?: unknown) => {
+    const caller = traceparent()
+    const reply = await api.send(method, path, body, { traceparent: caller.header })
+    return { caller, reply, trace: await traceOf(caller.traceId) }
+  }
+
   beforeAll(async () => {
     receiver = await startOtlpReceiver()
     const keyPrefix = `tracing_${randomBytes(4).toString('hex')}:`
@@ -96,15 +103,12 @@ describe('traces of a running service', () => {
   })
 
   it('a transfer is one trace continuing the caller’s traceparent: HTTP → transfer-funds → MariaDB', async () => {
-    const caller = traceparent()
-    const reply = await api.post(
-      '/v1/transfers',
-      { source_account_id: 1001, destination_account_id: 2002, amount: '150' },
-      { traceparent: caller.header },
-    )
+    const { caller, reply, trace } = await tracedCall('POST', '/v1/transfers', {
+      source_account_id: 1001,
+      destination_account_id: 2002,
+      amount: '150',
+    })
     expect(reply.status).toBe(201)
-
-    const trace = await traceOf(caller.traceId)
     expect(new Set(trace.map((span) => span.resource['service.name']))).toEqual(new Set(['internal-transfers']))
 
     const http = one(trace, isServerSpan)
@@ -139,9 +143,9 @@ describe('traces of a running service', () => {
   })
 
   it('log lines written during a request carry the trace and span id of its HTTP span', async () => {
-    const caller = traceparent()
-    expect((await api.send('GET', '/v1/accounts/2002', undefined, { traceparent: caller.header })).status).toBe(200)
-    const http = one(await traceOf(caller.traceId), isServerSpan)
+    const { caller, reply, trace } = await tracedCall('GET', '/v1/accounts/2002')
+    expect(reply.status).toBe(200)
+    const http = one(trace, isServerSpan)
 
     const lines = service.logLines()
     const { reqId } = lines.find((line) => line.trace_id === caller.traceId && line.msg === 'incoming request') ?? {}
@@ -151,11 +155,8 @@ describe('traces of a running service', () => {
   })
 
   it('a cached read is HTTP → get-account → Redis, with no MariaDB statement', async () => {
-    const caller = traceparent()
-    const reply = await api.send('GET', '/v1/accounts/1001', undefined, { traceparent: caller.header })
+    const { reply, trace } = await tracedCall('GET', '/v1/accounts/1001')
     expect(reply).toMatchObject({ status: 200, body: { balance: '350' } })
-
-    const trace = await traceOf(caller.traceId)
     const http = one(trace, isServerSpan)
     expect(http).toMatchObject({
       name: 'GET /v1/accounts/:account_id',
@@ -171,15 +172,12 @@ describe('traces of a running service', () => {
   })
 
   it('a refused transfer records its outcome without marking the HTTP or use-case span as failed', async () => {
-    const caller = traceparent()
-    const reply = await api.post(
-      '/v1/transfers',
-      { source_account_id: 2002, destination_account_id: 1001, amount: '1000000' },
-      { traceparent: caller.header },
-    )
+    const { reply, trace } = await tracedCall('POST', '/v1/transfers', {
+      source_account_id: 2002,
+      destination_account_id: 1001,
+      amount: '1000000',
+    })
     expect(reply.status).toBe(422)
-
-    const trace = await traceOf(caller.traceId)
     expect(one(trace, isServerSpan)).toMatchObject({ status: { code: 0 }, attributes: { 'http.response.status_code': 422 } })
     expect(one(trace, (span) => span.name === 'transfer-funds')).toMatchObject({
       status: { code: 0 },
