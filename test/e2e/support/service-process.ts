@@ -10,7 +10,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
  * The arguments `npm start` gives node, read from package.json so the tests run exactly what it
  * runs (the build step aside: the e2e global setup builds dist/ once).
  */
-export function startArguments(): string[] {
+function startArguments(): string[] {
   const { scripts } = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { scripts: { start: string } }
   const [command, ...args] = scripts.start.split(/\s+/)
   if (command !== 'node') throw new Error(`expected "npm start" to run node, got: ${scripts.start}`)
