@@ -1,10 +1,11 @@
 // @ts-check
-// `npm run load`: load scenarios with autocannon against a service this script starts
-// (or one given with --url). Prints a live progress line, then a table; saves JSON and Markdown
-// under bench/results/.
+// `npm run load`: load scenarios with autocannon against a service this script starts (or one
+// given with --url), next to the ceilings this machine allows, all in one run so results compare
+// as ratios. Prints a live progress line, then a table; writes JSON and Markdown to bench/results/.
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import mysql from 'mysql2/promise'
+import { runTransferCeiling } from './ceiling-transfer.js'
 import { markdown, save, toRow } from './report.js'
 import { startService } from './service.js'
 
@@ -13,12 +14,14 @@ const { values: args } = parseArgs({
     url: { type: 'string' },
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '64' },
-    scenarios: { type: 'string', default: 'seed,uniform' },
+    scenarios: { type: 'string', default: 'seed,uniform,ceiling-transfer,reads,reads-uncached,ceiling-read,mix' },
   },
 })
 const duration = Number(args.duration)
 const connections = Number(args.connections)
 const JSON_HEADERS = { 'content-type': 'application/json' }
+const ACCOUNTS = { first: 100_000, count: 10_000 }
+const POOL_SIZE = Number(process.env.DB_POOL_SIZE ?? 10)
 
 /** @param {string} base @param {string} path @param {unknown} body */
 async function post(base, path, body) {
@@ -33,87 +36,164 @@ async function balance(base, id) {
   return /** @type {{ balance: string }} */ (await response.json()).balance
 }
 
-/** Runs autocannon with a progress line on stderr. @param {string} name @param {autocannon.Options} options */
-function run(name, options) {
-  return new Promise((resolve, reject) => {
-    let done = 0
-    const instance = autocannon(options, (error, result) => {
+/** A live progress line on stderr. @param {string} name */
+function progressLine(name) {
+  let done = 0
+  const started = Date.now()
+  const timer = setInterval(() => {
+    const seconds = (Date.now() - started) / 1000
+    process.stderr.write(`\r${name}: ${done} requests in ${seconds.toFixed(0)} s (${Math.round(done / seconds)} req/s)      `)
+  }, 1000)
+  return {
+    update: (/** @type {number} */ n) => (done = n),
+    end: () => {
       clearInterval(timer)
       process.stderr.write('\n')
+    },
+  }
+}
+
+/** @param {string} name @param {autocannon.Options} options @returns {Promise<autocannon.Result>} */
+function cannon(name, options) {
+  return new Promise((resolve, reject) => {
+    const progress = progressLine(name)
+    let done = 0
+    const instance = autocannon(options, (error, result) => {
+      progress.end()
       if (error) reject(error)
       else resolve(result)
     })
-    instance.on('response', () => done++)
-    const started = Date.now()
-    const timer = setInterval(() => {
-      const seconds = (Date.now() - started) / 1000
-      process.stderr.write(`\r${name}: ${done} requests in ${seconds.toFixed(0)} s (${Math.round(done / seconds)} req/s)   `)
-    }, 1000)
+    instance.on('response', () => progress.update(++done))
   })
 }
 
-/** Creates accounts [first, first+count) with the given balance, 64 at a time. */
-async function createAccounts(base, first, count, initial) {
-  let next = first
+const randomAccount = () => ACCOUNTS.first + Math.floor(Math.random() * ACCOUNTS.count)
+function randomTransfer() {
+  const from = randomAccount()
+  let to = randomAccount()
+  while (to === from) to = randomAccount()
+  return { from, to, amount: `${1 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 100)}` }
+}
+const transferBody = () => {
+  const { from, to, amount } = randomTransfer()
+  return JSON.stringify({ source_account_id: from, destination_account_id: to, amount })
+}
+
+/** Opens the 10,000 accounts of the uniform and read scenarios (idempotent: 409s are fine). */
+async function ensureAccounts(base) {
+  let next = ACCOUNTS.first
   await Promise.all(
     Array.from({ length: 64 }, async () => {
-      while (next < first + count) {
+      while (next < ACCOUNTS.first + ACCOUNTS.count) {
         const id = next++
-        const status = await post(base, '/v1/accounts', { account_id: id, initial_balance: initial })
+        const status = await post(base, '/v1/accounts', { account_id: id, initial_balance: '1000000' })
         if (status !== 201 && status !== 409) throw new Error(`creating account ${id} answered ${status}`)
       }
     }),
   )
 }
 
-/** @type {Record<string, (base: string) => Promise<import('./report.js').Row>>} */
+/**
+ * Each scenario names the target it runs against: the service with its cache ('service'), the
+ * service with REDIS_URL empty ('uncached'), or a ceiling.
+ * @type {Record<string, { target: 'service' | 'uncached' | 'ceiling-read' | 'none', run: (ctx: Context) => Promise<import('./report.js').Row> }>}
+ * @typedef {{ base: string, databaseUrl: string | undefined }} Context
+ */
 const SCENARIOS = {
   // 10,000 transfers of "1" from 1001 to 1002: every one fights for the same two row locks.
-  async seed(base) {
-    const [source, destination] = [1001, 1002]
-    for (const [id, initial] of [[source, '50000'], [destination, '0']]) {
-      const status = await post(base, '/v1/accounts', { account_id: id, initial_balance: initial })
-      if (status !== 201) throw new Error(`seed needs fresh accounts ${source} and ${destination}; creating ${id} answered ${status}`)
-    }
-    const body = JSON.stringify({ source_account_id: source, destination_account_id: destination, amount: '1' })
-    const result = await run('seed', {
-      url: `${base}/v1/transfers`, connections, amount: 10_000, method: 'POST', headers: JSON_HEADERS, body,
-    })
-    const row = toRow('seed: 10,000 × "1", 1001 → 1002', result)
-    const [after1, after2] = [await balance(base, source), await balance(base, destination)]
-    const accepted = result.statusCodeStats?.['201']?.count ?? 0
-    if (after1 !== '40000' || after2 !== '10000' || accepted !== 10_000) {
-      throw new Error(`SEED CHECK FAILED: balances ${after1} / ${after2} with ${accepted} transfers accepted; expected 40000 / 10000 with 10000`)
-    }
-    row.note = 'balances checked: 40000 / 10000'
-    return row
+  seed: {
+    target: 'service',
+    async run({ base }) {
+      const [source, destination] = [1001, 1002]
+      for (const [id, initial] of [[source, '50000'], [destination, '0']]) {
+        const status = await post(base, '/v1/accounts', { account_id: id, initial_balance: initial })
+        if (status !== 201) throw new Error(`seed needs fresh accounts 1001 and 1002; creating ${id} answered ${status}`)
+      }
+      const body = JSON.stringify({ source_account_id: source, destination_account_id: destination, amount: '1' })
+      const result = await cannon('seed', {
+        url: `${base}/v1/transfers`, connections, amount: 10_000, method: 'POST', headers: JSON_HEADERS, body,
+      })
+      const row = toRow('1. seed: 10,000 × "1", 1001 → 1002', result)
+      const [after1, after2] = [await balance(base, source), await balance(base, destination)]
+      const accepted = result.statusCodeStats?.['201']?.count ?? 0
+      if (after1 !== '40000' || after2 !== '10000' || accepted !== 10_000) {
+        throw new Error(`SEED CHECK FAILED: balances ${after1} / ${after2} after ${accepted} accepted transfers; expected 40000 / 10000 after 10000`)
+      }
+      row.note = 'checked: 40000 / 10000'
+      return row
+    },
   },
-
-  // Random transfers among 10,000 accounts, each request a distinct body.
-  async uniform(base) {
-    const first = 100_000
-    const count = 10_000
-    await createAccounts(base, first, count, '1000000')
-    const result = await run('uniform', {
-      url: `${base}/v1/transfers`,
-      connections,
-      duration,
-      requests: [
-        {
-          method: 'POST',
-          path: '/v1/transfers',
-          headers: JSON_HEADERS,
-          setupRequest: (request) => {
-            const from = first + Math.floor(Math.random() * count)
-            let to = first + Math.floor(Math.random() * count)
-            if (to === from) to = first + ((to - first + 1) % count)
-            const amount = `${1 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 100)}`
-            return { ...request, body: JSON.stringify({ source_account_id: from, destination_account_id: to, amount }) }
+  uniform: {
+    target: 'service',
+    async run({ base }) {
+      await ensureAccounts(base)
+      const result = await cannon('uniform', {
+        url: `${base}/v1/transfers`, connections, duration, method: 'POST', headers: JSON_HEADERS,
+        requests: [{ setupRequest: (request) => ({ ...request, body: transferBody() }) }],
+      })
+      return toRow(`2. uniform transfers, 10,000 accounts`, result)
+    },
+  },
+  'ceiling-transfer': {
+    target: 'none',
+    async run({ databaseUrl }) {
+      if (!databaseUrl) throw new Error('the transfer ceiling needs the database; run without --url')
+      const progress = progressLine('ceiling (a)')
+      const result = await runTransferCeiling({
+        databaseUrl, poolSize: POOL_SIZE, connections, durationS: duration, pick: randomTransfer, progress: progress.update,
+      }).finally(progress.end)
+      const errors = Object.values(result.failures).reduce((a, b) => a + b, 0)
+      return { scenario: `(a) ceiling: stored procedure via mysql2, pool ${POOL_SIZE}`, ...result, non2xx: {}, errors, note: JSON.stringify(result.failures) === '{}' ? '' : JSON.stringify(result.failures) }
+    },
+  },
+  reads: {
+    target: 'service',
+    async run({ base }) {
+      await ensureAccounts(base)
+      const result = await cannon('reads', {
+        url: base, connections, duration,
+        requests: [{ setupRequest: (request) => ({ ...request, method: 'GET', path: `/v1/accounts/${randomAccount()}` }) }],
+      })
+      return toRow('3. cache-hit reads, 10,000 accounts', result)
+    },
+  },
+  'reads-uncached': {
+    target: 'uncached',
+    async run({ base }) {
+      const result = await cannon('reads, cache off', {
+        url: base, connections, duration,
+        requests: [{ setupRequest: (request) => ({ ...request, method: 'GET', path: `/v1/accounts/${randomAccount()}` }) }],
+      })
+      return toRow('3′. reads with REDIS_URL= (cache off)', result)
+    },
+  },
+  'ceiling-read': {
+    target: 'ceiling-read',
+    async run({ base }) {
+      const result = await cannon('ceiling (b)', {
+        url: base, connections, duration,
+        requests: [{ setupRequest: (request) => ({ ...request, method: 'GET', path: `/v1/accounts/${randomAccount()}` }) }],
+      })
+      return toRow('(b) ceiling: bare Fastify + ioredis GET', result)
+    },
+  },
+  mix: {
+    target: 'service',
+    async run({ base }) {
+      await ensureAccounts(base)
+      const result = await cannon('mix', {
+        url: base, connections, duration,
+        requests: [
+          {
+            setupRequest: (request) =>
+              Math.random() < 0.8
+                ? { ...request, method: 'GET', path: `/v1/accounts/${randomAccount()}`, body: undefined }
+                : { ...request, method: 'POST', path: '/v1/transfers', headers: JSON_HEADERS, body: transferBody() },
           },
-        },
-      ],
-    })
-    return toRow(`uniform transfers, 10,000 accounts, ${connections} connections`, result)
+        ],
+      })
+      return toRow('4. mix: 80 % reads, 20 % transfers', result)
+    },
   },
 }
 
@@ -121,35 +201,62 @@ async function main() {
   const names = String(args.scenarios).split(',').filter(Boolean)
   for (const name of names) if (!SCENARIOS[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(', ')}`)
 
-  let service
-  let base = args.url
-  if (!base) {
-    // A fresh database for every run, so the seed scenario starts from known balances.
-    const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/transfers_bench'
-    const name = new URL(databaseUrl).pathname.slice(1)
+  let databaseUrl
+  const env = {}
+  if (!args.url) {
+    // A fresh database for every run, so the seed scenario starts from known balances, and a fresh
+    // key prefix, so keys of earlier runs (same ids, higher versions) are not mistaken for this run's.
+    databaseUrl = process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/transfers_bench'
     const server = new URL(databaseUrl)
+    const name = server.pathname.slice(1)
     server.pathname = ''
     const admin = await mysql.createConnection(server.toString())
     await admin.query(`DROP DATABASE IF EXISTS \`${name}\``)
     await admin.end()
-    // Keys of earlier runs (same account ids, higher versions) must not be mistaken for this run's.
-    service = await startService({ databaseUrl, env: { REDIS_KEY_PREFIX: `bench-${Date.now()}:` } })
-    base = service.url
+    Object.assign(env, { DATABASE_URL: databaseUrl, REDIS_KEY_PREFIX: `bench-${Date.now()}:` })
   }
-  console.log(`load: ${base}, ${connections} connections, ${duration} s per timed scenario`)
+  console.log(`load: ${connections} connections, ${duration} s per timed scenario, scenarios ${names.join(', ')}`)
+
+  /** @type {Map<string, Awaited<ReturnType<typeof startService>>>} */
+  const running = new Map()
+  const targetUrl = async (/** @type {string} */ target) => {
+    if (args.url) {
+      if (target !== 'service' && target !== 'none') throw new Error(`scenario target ${target} needs a service this script starts`)
+      return args.url
+    }
+    for (const [name, service] of running) {
+      if (name !== target) {
+        await service.stop()
+        running.delete(name)
+      }
+    }
+    if (target === 'none') return ''
+    let service = running.get(target)
+    if (!service) {
+      const variant =
+        target === 'uncached' ? { env: { ...env, REDIS_URL: '' } }
+        : target === 'ceiling-read' ? { env, script: new URL('ceiling-read-server.js', import.meta.url).pathname }
+        : { env }
+      service = await startService(variant)
+      running.set(target, service)
+    }
+    return service.url
+  }
 
   const rows = []
   try {
     for (const name of names) {
-      const row = await SCENARIOS[name](base)
-      row.peakRssMb = service?.peakRssMb()
+      const scenario = /** @type {(typeof SCENARIOS)[string]} */ (SCENARIOS[name])
+      const base = await targetUrl(scenario.target)
+      const row = await scenario.run({ base, databaseUrl })
+      row.peakRssMb = running.get(scenario.target)?.peakRssMb()
       rows.push(row)
     }
   } finally {
-    await service?.stop()
+    for (const service of running.values()) await service.stop()
   }
   console.log(`\n${markdown(rows)}\n`)
-  const files = save(rows, { url: base, connections, duration, node: process.version, at: new Date().toISOString() })
+  const files = save(rows, { connections, duration, node: process.version, at: new Date().toISOString() })
   console.log(`saved ${files.json} and ${files.md}`)
 }
 

@@ -20,13 +20,15 @@ async function freePort() {
 }
 
 /**
- * @param {{ databaseUrl: string, env?: Record<string, string> }} options
+ * Starts `script` (default: the built service, with the tracing module loaded first as `npm start`
+ * does) on a free port and waits for its /readyz.
+ * @param {{ env?: Record<string, string>, script?: string, args?: string[] }} options
  */
-export async function startService({ databaseUrl, env = {} }) {
+export async function startService({ env = {}, script = MAIN, args = script === MAIN ? ['--import', TELEMETRY] : [] }) {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', TELEMETRY, MAIN], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  const child = spawn(process.execPath, [...args, script], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
   })
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000

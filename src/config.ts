@@ -13,6 +13,7 @@ export interface Config {
   readonly database: Readonly<DatabaseSettings>
   /** Undefined when REDIS_URL is set to the empty string: the cache is off. */
   readonly cache: Readonly<CacheSettings> | undefined
+  readonly idempotency: Readonly<{ retentionHours: number; sweepIntervalSeconds: number; sweepBatchSize: number }>
   /** Longest wait for in-flight requests on SIGTERM/SIGINT before the process exits anyway. */
   readonly shutdownTimeoutMs: number
 }
@@ -78,6 +79,11 @@ export function loadConfig(env: Env = process.env): Config {
             commandTimeoutMs: integer('REDIS_COMMAND_TIMEOUT_MS', 50, 5, 10_000),
             connectTimeoutMs: integer('REDIS_CONNECT_TIMEOUT_MS', 1000, 50, 60_000),
           }),
+    idempotency: Object.freeze({
+      retentionHours: integer('IDEMPOTENCY_RETENTION_H', 24, 24, 24 * 365),
+      sweepIntervalSeconds: integer('IDEMPOTENCY_SWEEP_INTERVAL_S', 60, 1, 86_400),
+      sweepBatchSize: integer('IDEMPOTENCY_SWEEP_BATCH', 500, 1, 10_000),
+    }),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
   }
   if (problems.length > 0) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`)

@@ -2,18 +2,25 @@ import { pino } from 'pino'
 import { buildServer } from './adapters/http/server.js'
 import { MariadbAccountStore } from './adapters/mariadb/account-store.js'
 import { ensureDatabase, openDatabase } from './adapters/mariadb/database.js'
+import { MariadbIdempotencyRecords } from './adapters/mariadb/idempotency-records.js'
 import { migrateToLatest } from './adapters/mariadb/migrate.js'
 import { MariadbReadiness } from './adapters/mariadb/readiness.js'
+import { MariadbTransferRecords } from './adapters/mariadb/transfer-records.js'
 import { createRedisClient } from './adapters/redis/client.js'
 import { disabledCache } from './adapters/redis/disabled-cache.js'
 import { RedisAccountCache } from './adapters/redis/redis-account-cache.js'
 import { systemClock } from './adapters/system/clock.js'
 import { InFlight } from './adapters/system/in-flight.js'
+import { every } from './adapters/system/schedule.js'
 import { UuidV7Generator } from './adapters/system/uuid-v7.js'
 import { connectTelemetry } from './adapters/telemetry/sdk.js'
 import { traced } from './adapters/telemetry/traced.js'
+import { inSpan } from './adapters/telemetry/use-case-spans.js'
 import { createAccount } from './app/create-account.js'
 import { getAccount } from './app/get-account.js'
+import { getTransfer } from './app/get-transfer.js'
+import { listAccountTransfers } from './app/list-account-transfers.js'
+import { sweepIdempotencyKeys } from './app/sweep-idempotency-keys.js'
 import { transferFunds } from './app/transfer-funds.js'
 import { loadConfig } from './config.js'
 
@@ -44,29 +51,28 @@ async function main(command: string | undefined): Promise<void> {
   logger.info({ cache: config.cache ? 'redis' : 'disabled' }, 'account cache')
 
   const accounts = new MariadbAccountStore(db)
+  const records = new MariadbIdempotencyRecords(db)
+  const transfers = new MariadbTransferRecords(db)
+  const keyed = { accounts, records, clock: systemClock, retentionMs: config.idempotency.retentionHours * 3_600_000 }
   const inFlight = new InFlight()
   // Each use case runs in a span of its own; the statements and commands it issues are its children.
   const app = await buildServer({
-    createAccount: inFlight.track(
-      traced('create-account', createAccount({ accounts, cache }), {
-        input: ({ accountId }) => ({ 'app.account.id': accountId }),
-      }),
-    ),
-    getAccount: inFlight.track(
-      traced('get-account', getAccount({ accounts, cache }), { input: (accountId) => ({ 'app.account.id': accountId }) }),
-    ),
-    transferFunds: inFlight.track(
-      traced('transfer-funds', transferFunds({ accounts, cache, ids: new UuidV7Generator(), clock: systemClock }), {
-        input: (transfer) => ({
-          'app.source_account.id': transfer.sourceAccountId,
-          'app.destination_account.id': transfer.destinationAccountId,
-        }),
-        result: ({ transfer }) => ({ 'app.transfer.id': transfer.id }),
-      }),
-    ),
+    createAccount: inFlight.track(inSpan.createAccount(createAccount({ ...keyed, cache }))),
+    getAccount: inFlight.track(inSpan.getAccount(getAccount({ accounts, cache }))),
+    transferFunds: inFlight.track(inSpan.transferFunds(transferFunds({ ...keyed, cache, ids: new UuidV7Generator() }))),
+    getTransfer: inFlight.track(inSpan.getTransfer(getTransfer({ transfers }))),
+    listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),
     readiness: new MariadbReadiness(db),
     logger,
   })
+
+  const sweep = inSpan.sweepIdempotencyKeys(
+    sweepIdempotencyKeys({ records, clock: systemClock, batchSize: config.idempotency.sweepBatchSize, maxBatches: 20 }),
+  )
+  const sweeper = every(config.idempotency.sweepIntervalSeconds * 1000, async () => {
+    const deleted = await inFlight.track(sweep)()
+    if (deleted > 0) logger.info({ deleted }, 'expired idempotency keys removed')
+  }, (error) => logger.warn({ err: error }, 'idempotency key sweep failed; will retry'))
 
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'shutting down: draining in-flight requests')
@@ -75,6 +81,7 @@ async function main(command: string | undefined): Promise<void> {
       process.exit(1)
     }, config.shutdownTimeoutMs)
     forced.unref()
+    sweeper.stop()
     await app.close()
     // Handlers of clients that hung up may still be running; let them finish with the pools open.
     await inFlight.drained()

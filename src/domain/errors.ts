@@ -12,6 +12,13 @@ export class AccountNotFound extends DomainError {
   }
 }
 
+export class TransferNotFound extends DomainError {
+  readonly code = 'TRANSFER_NOT_FOUND'
+  constructor(readonly transferId: string) {
+    super(`Transfer ${transferId} does not exist`)
+  }
+}
+
 export class AccountExists extends DomainError {
   readonly code = 'ACCOUNT_EXISTS'
   constructor(readonly accountId: AccountId) {
@@ -47,6 +54,7 @@ export class InvalidAmount extends DomainError {
 
 export type DomainErrorCode =
   | AccountNotFound['code']
+  | TransferNotFound['code']
   | AccountExists['code']
   | InsufficientFunds['code']
   | BalanceLimitExceeded['code']

@@ -35,3 +35,10 @@ export function applyTransfer(
     destination: { id: destination.id, balance: credited, version: destination.version + 1 },
   }
 }
+
+/** Which way a transfer moved money, seen from one of its two accounts. */
+export type Direction = 'incoming' | 'outgoing'
+
+export function directionOf(transfer: Transfer, accountId: AccountId): Direction {
+  return transfer.sourceAccountId === accountId ? 'outgoing' : 'incoming'
+}

@@ -1,14 +1,12 @@
 import type { Account, AccountId } from '../domain/account.js'
 import type { Transfer } from '../domain/transfer.js'
+import type { StoredResponse } from './idempotency.js'
 
 /**
  * Durable accounts and transfers. Every method may throw {@link StoreUnavailable}
  * when the store cannot answer within its bounded time.
  */
 export interface AccountStore {
-  /** Inserts a new account. Throws AccountExists when the id is taken. */
-  create(account: Account): Promise<void>
-
   /** The account as last committed, without locking; undefined when it does not exist. */
   find(id: AccountId): Promise<Account | undefined>
 
@@ -34,4 +32,17 @@ export interface AccountTransaction {
    * by this transaction, and each `version` must be exactly one above the locked version.
    */
   recordTransfer(transfer: Transfer, accounts: readonly Account[]): Promise<void>
+
+  /** Inserts a new account. Throws AccountExists when the id is taken. */
+  createAccount(account: Account): Promise<void>
+
+  /**
+   * Claims an idempotency key for this transaction, before any other work. While this transaction
+   * is open, a concurrent claim of the same key waits for it. Throws IdempotencyKeyTaken when the
+   * key was committed before, and IdempotencyKeyInUse when the wait for another holder runs out.
+   */
+  claimIdempotencyKey(claim: { key: string; fingerprint: string; expiresAt: Date }): Promise<void>
+
+  /** Saves the response of a key claimed by this transaction; it commits with the transaction. */
+  saveIdempotentResponse(key: string, response: StoredResponse): Promise<void>
 }

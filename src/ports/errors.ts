@@ -6,3 +6,21 @@
 export class StoreUnavailable extends Error {
   readonly code = 'SERVICE_UNAVAILABLE'
 }
+
+/**
+ * The store was asked to commit and the answer was lost: the work may or may not have been
+ * committed. Only a retry carrying the same idempotency key can tell the caller which.
+ */
+export class StoreOutcomeUnknown extends Error {
+  readonly code = 'COMMIT_OUTCOME_UNKNOWN'
+}
+
+/** An idempotency key was committed earlier; its record holds the response to replay. */
+export class IdempotencyKeyTaken extends Error {
+  readonly code = 'IDEMPOTENCY_KEY_TAKEN'
+}
+
+/** Another request holding the same idempotency key is still running. */
+export class IdempotencyKeyInUse extends Error {
+  readonly code = 'IDEMPOTENCY_KEY_IN_USE'
+}

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MariadbAccountStore } from '../../src/adapters/mariadb/account-store.js'
 import { openDatabase } from '../../src/adapters/mariadb/database.js'
 import { loadConfig } from '../../src/config.js'
+import { Money } from '../../src/domain/money.js'
 import { StoreUnavailable } from '../../src/ports/errors.js'
 import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
 
@@ -54,6 +55,30 @@ describe('MariadbAccountStore.transaction', () => {
       await expect(waiting).rejects.toBeInstanceOf(StoreUnavailable)
     })
     expect(attempts).toBe(2)
+  })
+})
+
+describe('a write that fails inside the COMMIT batch', () => {
+  it('stops the batch before COMMIT and rolls back everything, including writes that succeeded', async () => {
+    const store = new MariadbAccountStore(service.db)
+    const move = (transferId: string, amount: string) =>
+      store.transaction(async (tx) => {
+        const locked = await tx.lockAccounts([1, 2])
+        const [a, b] = [locked.get(1)!, locked.get(2)!]
+        const money = Money.parse(amount)!
+        const after = [
+          { ...a, balance: a.balance.minus(money), version: a.version + 1 },
+          { ...b, balance: b.balance.plus(money), version: b.version + 1 },
+        ]
+        const createdAt = new Date()
+        await tx.recordTransfer({ id: transferId, sourceAccountId: 1, destinationAccountId: 2, amount: money, createdAt }, after)
+      })
+    const before = [await api.balance(1), await api.balance(2)]
+    await move('00000000-0000-7000-8000-000000000001', '1')
+    // The same transfer id again: the UPDATE of both balances runs, then the INSERT fails.
+    await expect(move('00000000-0000-7000-8000-000000000001', '5')).rejects.toMatchObject({ errno: 1062 })
+    const after = [await api.balance(1), await api.balance(2)]
+    expect(after).toEqual([Money.parse(before[0]!)!.minus(Money.parse('1')!).toString(), Money.parse(before[1]!)!.plus(Money.parse('1')!).toString()])
   })
 })
 

@@ -1,32 +1,36 @@
 import { describe, expect, it } from 'vitest'
 import { createAccount } from '../../src/app/create-account.js'
 import { getAccount } from '../../src/app/get-account.js'
-import { AccountExists, AccountNotFound } from '../../src/domain/errors.js'
 import { isAccountId } from '../../src/domain/account.js'
+import { AccountExists, AccountNotFound } from '../../src/domain/errors.js'
 import { Money } from '../../src/domain/money.js'
 import { InMemoryAccountCache } from './fakes/in-memory-account-cache.js'
 import { InMemoryAccountStore } from './fakes/in-memory-account-store.js'
 
+function setup() {
+  const accounts = new InMemoryAccountStore()
+  const cache = new InMemoryAccountCache()
+  const deps = { accounts, records: accounts.records, cache, clock: { now: () => new Date() }, retentionMs: 86_400_000 }
+  return { accounts, cache, create: createAccount(deps), get: getAccount(deps) }
+}
+
 describe('createAccount and getAccount', () => {
   it('opens an account at version 0, caches it and reads it back', async () => {
-    const accounts = new InMemoryAccountStore()
-    const cache = new InMemoryAccountCache()
-    const created = await createAccount({ accounts, cache })({ accountId: 1001, initialBalance: Money.parse('500')! })
-    expect(created.version).toBe(0)
-    expect(cache.entries.get(1001)).toEqual(created)
-    const read = await getAccount({ accounts, cache: new InMemoryAccountCache() })(1001)
-    expect(read.balance.toString()).toBe('500')
+    const { cache, create, get } = setup()
+    const created = await create({ accountId: 1001, initialBalance: Money.parse('500')! })
+    expect(created).toMatchObject({ kind: 'done', value: { id: 1001, version: 0 } })
+    expect(cache.entries.get(1001)?.balance.toString()).toBe('500')
+    expect((await get(1001)).balance.toString()).toBe('500')
   })
 
   it('refuses a taken id', async () => {
-    const accounts = new InMemoryAccountStore()
-    const create = createAccount({ accounts, cache: new InMemoryAccountCache() })
+    const { create } = setup()
     await create({ accountId: 1, initialBalance: Money.ZERO })
     await expect(create({ accountId: 1, initialBalance: Money.ZERO })).rejects.toBeInstanceOf(AccountExists)
   })
 
   it('reports an unknown account', async () => {
-    await expect(getAccount({ accounts: new InMemoryAccountStore(), cache: new InMemoryAccountCache() })(42)).rejects.toBeInstanceOf(AccountNotFound)
+    await expect(setup().get(42)).rejects.toBeInstanceOf(AccountNotFound)
   })
 })
 

@@ -34,7 +34,7 @@ describe('getAccount', () => {
   it('answers from the cache without reading the store', async () => {
     const accounts = new GatedStore()
     const cache = new InMemoryAccountCache()
-    await accounts.create(account(1, '5'))
+    accounts.seed(account(1, '5'))
     cache.entries.set(1, account(1, '5'))
     expect((await getAccount({ accounts, cache })(1)).balance.toString()).toBe('5')
     expect(accounts.reads).toBe(0)
@@ -43,7 +43,7 @@ describe('getAccount', () => {
   it('fills the cache on a miss', async () => {
     const accounts = new GatedStore()
     const cache = new InMemoryAccountCache()
-    await accounts.create(account(1, '5', 3))
+    accounts.seed(account(1, '5', 3))
     await getAccount({ accounts, cache })(1)
     expect(cache.entries.get(1)?.version).toBe(3)
     await getAccount({ accounts, cache })(1)
@@ -53,8 +53,8 @@ describe('getAccount', () => {
   it('coalesces concurrent misses of one account into one store read', async () => {
     const accounts = new GatedStore()
     const cache = new InMemoryAccountCache()
-    await accounts.create(account(1, '5'))
-    await accounts.create(account(2, '6'))
+    accounts.seed(account(1, '5'))
+    accounts.seed(account(2, '6'))
     const get = getAccount({ accounts, cache })
     accounts.hold()
     const readers = [...Array.from({ length: 50 }, () => get(1)), get(2)]
@@ -69,7 +69,7 @@ describe('getAccount', () => {
     const accounts = new GatedStore()
     const cache = new InMemoryAccountCache()
     cache.failing = true
-    await accounts.create(account(1, '5'))
+    accounts.seed(account(1, '5'))
     const get = getAccount({ accounts, cache })
     accounts.hold()
     const readers = Array.from({ length: 20 }, () => get(1))
@@ -81,7 +81,7 @@ describe('getAccount', () => {
   it('does not let a slow fill replace a newer cached balance', async () => {
     const accounts = new GatedStore()
     const cache = new InMemoryAccountCache()
-    await accounts.create(account(1, '5', 0))
+    accounts.seed(account(1, '5', 0))
     accounts.hold()
     const slow = getAccount({ accounts, cache })(1)
     await new Promise((resolve) => setTimeout(resolve, 5))

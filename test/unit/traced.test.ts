@@ -3,7 +3,7 @@ import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { traced } from '../../src/adapters/telemetry/traced.js'
 import { InsufficientFunds } from '../../src/domain/errors.js'
-import { StoreUnavailable } from '../../src/ports/errors.js'
+import { IdempotencyKeyInUse, StoreUnavailable } from '../../src/ports/errors.js'
 
 // The real SDK, exporting to memory: what traced() records is what a collector would receive.
 const exporter = new InMemorySpanExporter()
@@ -52,6 +52,11 @@ describe('traced', () => {
     expect(span?.attributes).toEqual({ 'app.outcome': 'INSUFFICIENT_FUNDS' })
     expect(span?.status.code).toBe(SpanStatusCode.UNSET)
     expect(span?.events).toEqual([])
+  })
+
+  it('treats an idempotency key still in use as a refusal too', async () => {
+    await expect(traced('transfer-funds', async () => Promise.reject(new IdempotencyKeyInUse('busy')))()).rejects.toThrow('busy')
+    expect(finished()[0]).toMatchObject({ attributes: { 'app.outcome': 'IDEMPOTENCY_KEY_IN_USE' }, status: { code: SpanStatusCode.UNSET } })
   })
 
   it('marks any other error, records it, and rethrows it unchanged', async () => {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { transferFunds } from '../../src/app/transfer-funds.js'
+import { type TransferFundsInput, type TransferFundsResult, transferFunds } from '../../src/app/transfer-funds.js'
 import type { AccountId } from '../../src/domain/account.js'
 import {
   AccountNotFound,
@@ -18,16 +18,28 @@ const NOW = new Date('2026-11-22T10:00:00.000Z')
 describe('transferFunds', () => {
   let store: InMemoryAccountStore
   let cache: InMemoryAccountCache
-  let transfer: ReturnType<typeof transferFunds>
+  let transfer: (input: TransferFundsInput) => Promise<TransferFundsResult>
   const balanceOf = (id: AccountId) => store.accounts.get(id)?.balance.toString()
 
   beforeEach(async () => {
     store = new InMemoryAccountStore()
     cache = new InMemoryAccountCache()
     let n = 0
-    transfer = transferFunds({ accounts: store, cache, ids: { next: () => `id-${++n}` }, clock: { now: () => NOW } })
-    await store.create({ id: 1001, balance: money('500'), version: 0 })
-    await store.create({ id: 2002, balance: money('0'), version: 0 })
+    const run = transferFunds({
+      accounts: store,
+      records: store.records,
+      cache,
+      ids: { next: () => `id-${++n}` },
+      clock: { now: () => NOW },
+      retentionMs: 86_400_000,
+    })
+    transfer = async (input) => {
+      const result = await run(input)
+      if (result.kind !== 'done') throw new Error('no key was given, so nothing can be replayed')
+      return result.value
+    }
+    store.seed({ id: 1001, balance: money('500'), version: 0 })
+    store.seed({ id: 2002, balance: money('0'), version: 0 })
   })
 
   it('moves money and records the transfer (the seed flow)', async () => {
@@ -103,7 +115,7 @@ describe('transferFunds', () => {
   })
 
   it('refuses a credit that would not fit DECIMAL(38,18)', async () => {
-    await store.create({ id: 3, balance: money('99999999999999999999.999999999999999999'), version: 0 })
+    store.seed({ id: 3, balance: money('99999999999999999999.999999999999999999'), version: 0 })
     await expect(
       transfer({ sourceAccountId: 1001, destinationAccountId: 3, amount: money('0.000000000000000001') }),
     ).rejects.toBeInstanceOf(BalanceLimitExceeded)

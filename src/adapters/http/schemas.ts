@@ -54,3 +54,39 @@ export const Problem = Type.Object({
   code: Type.String(),
   account_id: Type.Optional(AccountId),
 })
+
+export const TransferIdParams = Type.Object(
+  {
+    transfer_id: Type.String({
+      pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+      description: 'a UUID such as 019aab1c-4b91-7000-b107-b602d893984e',
+    }),
+  },
+  { additionalProperties: false },
+)
+
+export const HistoryQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.String({ pattern: '^([1-9]|[1-9][0-9]|1[0-9][0-9]|200)$', description: 'an integer from 1 to 200 (default 50)' }),
+    ),
+    cursor: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'the next_cursor of the previous page, as given' }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const HistoryView = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      transfer_id: Type.String({ format: 'uuid' }),
+      source_account_id: AccountId,
+      destination_account_id: AccountId,
+      amount: Amount,
+      created_at: Type.String({ format: 'date-time' }),
+      direction: Type.Union([Type.Literal('incoming'), Type.Literal('outgoing')]),
+    }),
+  ),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
+})

@@ -4,6 +4,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { CreateAccount } from '../../app/create-account.js'
 import type { GetAccount } from '../../app/get-account.js'
+import type { GetTransfer } from '../../app/get-transfer.js'
+import type { ListAccountTransfers } from '../../app/list-account-transfers.js'
 import type { TransferFunds } from '../../app/transfer-funds.js'
 import type { Readiness } from '../../ports/readiness.js'
 import { errorHandler, notFoundHandler } from './problems.js'
@@ -16,6 +18,8 @@ export interface ServerDeps {
   createAccount: CreateAccount
   getAccount: GetAccount
   transferFunds: TransferFunds
+  getTransfer: GetTransfer
+  listAccountTransfers: ListAccountTransfers
   readiness: Readiness
   /** A pino logger; without one the server logs nothing. */
   logger?: FastifyBaseLogger
@@ -67,7 +71,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
   await app.register(healthRoutes, { readiness: deps.readiness })
-  await app.register(accountRoutes, { createAccount: deps.createAccount, getAccount: deps.getAccount })
-  await app.register(transferRoutes, { transferFunds: deps.transferFunds })
+  await app.register(accountRoutes, deps)
+  await app.register(transferRoutes, deps)
   return app
 }

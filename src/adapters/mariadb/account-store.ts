@@ -1,12 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Kysely, type Transaction, sql } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { Account, AccountId } from '../../domain/account.js'
 import { AccountExists } from '../../domain/errors.js'
 import { Money } from '../../domain/money.js'
 import type { Transfer } from '../../domain/transfer.js'
 import type { AccountStore, AccountTransaction } from '../../ports/account-store.js'
-import { StoreUnavailable } from '../../ports/errors.js'
-import { isDuplicateKey, isLockConflict, translate } from './driver-errors.js'
+import { IdempotencyKeyInUse, IdempotencyKeyTaken, StoreOutcomeUnknown, StoreUnavailable } from '../../ports/errors.js'
+import type { StoredResponse } from '../../ports/idempotency.js'
+import { BatchedTransaction } from './batched-transaction.js'
+import { isDuplicateKey, isLockConflict, isLockWaitTimeout, translate } from './driver-errors.js'
 import type { AccountsTable, Database } from './tables.js'
 
 export interface RetryPolicy {
@@ -24,23 +26,14 @@ function rowToAccount(row: AccountRow): Account {
   return { id: Number(row.account_id), balance, version: Number(row.version) }
 }
 
+/** `?, ?, …` for `count` values. */
+const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ')
+
 export class MariadbAccountStore implements AccountStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly retry: RetryPolicy = { attempts: 3, baseDelayMs: 20 },
   ) {}
-
-  async create(account: Account): Promise<void> {
-    try {
-      await this.db
-        .insertInto('accounts')
-        .values({ account_id: account.id, balance: account.balance.toString(), version: account.version })
-        .execute()
-    } catch (error) {
-      if (isDuplicateKey(error)) throw new AccountExists(account.id)
-      throw translate(error)
-    }
-  }
 
   async find(id: AccountId): Promise<Account | undefined> {
     try {
@@ -58,9 +51,19 @@ export class MariadbAccountStore implements AccountStore {
   async transaction<T>(work: (tx: AccountTransaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        // kysely sends BEGIN, and COMMIT or (on any error) an explicit ROLLBACK.
-        return await this.db.transaction().execute((trx) => work(new MariadbAccountTransaction(trx)))
+        return await this.db.connection().execute(async (connection) => {
+          const batch = new BatchedTransaction(connection)
+          try {
+            const result = await work(new MariadbAccountTransaction(batch))
+            await batch.commit()
+            return result
+          } catch (error) {
+            await batch.rollback()
+            throw error
+          }
+        })
       } catch (error) {
+        if (error instanceof StoreOutcomeUnknown) throw error
         if (!isLockConflict(error)) throw translate(error)
         if (attempt >= this.retry.attempts) {
           throw new StoreUnavailable(`Lock conflict persisted after ${attempt} attempts`, { cause: error })
@@ -72,46 +75,71 @@ export class MariadbAccountStore implements AccountStore {
   }
 }
 
+/**
+ * Hot-path statements are written as SQL with placeholders rather than built per call: they run
+ * on every transfer, and they are short enough to read as they are.
+ */
 class MariadbAccountTransaction implements AccountTransaction {
-  constructor(private readonly trx: Transaction<Database>) {}
+  constructor(private readonly batch: BatchedTransaction) {}
 
   async lockAccounts(ids: readonly AccountId[]): Promise<Map<AccountId, Account>> {
     // One statement; InnoDB walks the primary key in ascending order, so locks are taken in that order.
-    const rows = await this.trx
-      .selectFrom('accounts')
-      .select(['account_id', 'balance', 'version'])
-      .where('account_id', 'in', [...ids].sort((a, b) => a - b))
-      .orderBy('account_id')
-      .forUpdate()
-      .execute()
+    const sorted = [...ids].sort((a, b) => a - b)
+    const rows = await this.batch.run<AccountRow>({
+      sql: `SELECT account_id, balance, version FROM accounts WHERE account_id IN (${placeholders(sorted.length)}) ORDER BY account_id FOR UPDATE`,
+      parameters: sorted,
+    })
     return new Map(rows.map((row) => [Number(row.account_id), rowToAccount(row)]))
   }
 
   async recordTransfer(transfer: Transfer, accounts: readonly Account[]): Promise<void> {
-    // Both balances in one UPDATE: one round trip instead of one per account.
-    const ids = accounts.map((account) => account.id)
-    const caseOf = <T extends string | number>(column: (account: Account) => T) =>
-      sql<T>`CASE account_id ${sql.join(
-        accounts.map((account) => sql`WHEN ${account.id} THEN ${column(account)}`),
-        sql` `,
-      )} END`
-    await this.trx
-      .updateTable('accounts')
-      .set({
-        balance: caseOf((account) => account.balance.toString()),
-        version: caseOf((account) => account.version),
+    // Both balances in one UPDATE, sent with the INSERT and the COMMIT: nothing here needs an answer.
+    const cases = accounts.map(() => 'WHEN ? THEN ?').join(' ')
+    this.batch.defer({
+      sql: `UPDATE accounts SET balance = CASE account_id ${cases} END, version = CASE account_id ${cases} END WHERE account_id IN (${placeholders(accounts.length)})`,
+      parameters: [
+        ...accounts.flatMap((account) => [account.id, account.balance.toString()]),
+        ...accounts.flatMap((account) => [account.id, account.version]),
+        ...accounts.map((account) => account.id),
+      ],
+    })
+    this.batch.defer({
+      sql: 'INSERT INTO transfers (transfer_id, source_account_id, destination_account_id, amount, created_at) VALUES (?, ?, ?, ?, ?)',
+      parameters: [transfer.id, transfer.sourceAccountId, transfer.destinationAccountId, transfer.amount.toString(), transfer.createdAt],
+    })
+  }
+
+  async createAccount(account: Account): Promise<void> {
+    try {
+      // Sent now, not deferred: a taken id must be known before the transaction decides what to save.
+      await this.batch.run({
+        sql: 'INSERT INTO accounts (account_id, balance, version) VALUES (?, ?, ?)',
+        parameters: [account.id, account.balance.toString(), account.version],
       })
-      .where('account_id', 'in', ids)
-      .execute()
-    await this.trx
-      .insertInto('transfers')
-      .values({
-        transfer_id: transfer.id,
-        source_account_id: transfer.sourceAccountId,
-        destination_account_id: transfer.destinationAccountId,
-        amount: transfer.amount.toString(),
-        created_at: transfer.createdAt,
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new AccountExists(account.id)
+      throw error
+    }
+  }
+
+  async claimIdempotencyKey(claim: { key: string; fingerprint: string; expiresAt: Date }): Promise<void> {
+    try {
+      // Against an uncommitted row of the same key, InnoDB makes this INSERT wait for that transaction.
+      await this.batch.run({
+        sql: 'INSERT INTO idempotency_keys (idempotency_key, fingerprint, expires_at) VALUES (?, ?, ?)',
+        parameters: [claim.key, claim.fingerprint, claim.expiresAt],
       })
-      .execute()
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new IdempotencyKeyTaken('Idempotency key already committed')
+      if (isLockWaitTimeout(error)) throw new IdempotencyKeyInUse('A request with this Idempotency-Key is still running')
+      throw error
+    }
+  }
+
+  async saveIdempotentResponse(key: string, response: StoredResponse): Promise<void> {
+    this.batch.defer({
+      sql: 'UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE idempotency_key = ?',
+      parameters: [response.status, response.body, key],
+    })
   }
 }

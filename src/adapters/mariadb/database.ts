@@ -63,6 +63,9 @@ export function openDatabase(settings: DatabaseSettings): Kysely<Database> {
     maxIdle: settings.poolSize,
     queueLimit: settings.queueLimit,
     connectTimeout: settings.connectTimeoutMs,
+    // BatchedTransaction sends BEGIN or COMMIT in the same packet as other statements. Every
+    // value travels as a placeholder parameter, escaped by mysql2, never spliced into SQL.
+    multipleStatements: true,
     // Ids are at most 2^53−1 and come back as numbers; DECIMAL stays a string.
     supportBigNumbers: true,
     bigNumberStrings: false,

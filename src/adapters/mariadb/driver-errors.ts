@@ -42,6 +42,10 @@ export function isLockConflict(error: unknown): boolean {
   return errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT
 }
 
+export function isLockWaitTimeout(error: unknown): boolean {
+  return fields(error).errno === ER_LOCK_WAIT_TIMEOUT
+}
+
 export function isUnavailable(error: unknown): boolean {
   const { code, message, fatal } = fields(error)
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true

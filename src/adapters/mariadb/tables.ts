@@ -18,7 +18,17 @@ export interface TransfersTable {
   created_at: ColumnType<Date, Date, never>
 }
 
+export interface IdempotencyKeysTable {
+  idempotency_key: string
+  fingerprint: string
+  response_status: number | null
+  response_body: string | null
+  created_at: Generated<Date>
+  expires_at: Date
+}
+
 export interface Database {
   accounts: AccountsTable
   transfers: TransfersTable
+  idempotency_keys: IdempotencyKeysTable
 }

@@ -1,10 +1,12 @@
 import { type Attributes, SpanStatusCode, trace } from '@opentelemetry/api'
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions'
+import { IdempotencyKeyReused } from '../../app/idempotently.js'
 import { DomainError } from '../../domain/errors.js'
+import { IdempotencyKeyInUse } from '../../ports/errors.js'
 
 const tracer = trace.getTracer('internal-transfers')
 
-/** `ok`, the code of a domain refusal (e.g. INSUFFICIENT_FUNDS), or `error`. */
+/** `ok`, the code of a refusal (e.g. INSUFFICIENT_FUNDS), or `error`. */
 const ATTR_APP_OUTCOME = 'app.outcome'
 
 export interface SpanAttributes<A extends unknown[], R> {
@@ -16,8 +18,9 @@ export interface SpanAttributes<A extends unknown[], R> {
 
 /**
  * Runs every call of `fn` inside an active span named `name`, so the SQL statements and Redis
- * commands it issues become the span's children. A domain refusal is an answer, not a fault: its
- * code becomes `app.outcome` and the status stays unset. Any other error marks the span ERROR,
+ * commands it issues become the span's children. A refusal (a domain rule, or an idempotency key
+ * misused or still in use) is an answer, not a fault: its code becomes `app.outcome` and the status
+ * stays unset. Any other error marks the span ERROR,
  * is recorded as an exception and sets `error.type`. Errors are rethrown unchanged: what the
  * client sees is still decided by the HTTP layer alone.
  */
@@ -33,7 +36,7 @@ export function traced<A extends unknown[], R>(
         span.setAttributes({ ...attributes.result?.(result), [ATTR_APP_OUTCOME]: 'ok' })
         return result
       } catch (error) {
-        if (error instanceof DomainError) {
+        if (isRefusal(error)) {
           span.setAttribute(ATTR_APP_OUTCOME, error.code)
         } else {
           const failure = error instanceof Error ? error : new Error(String(error))
@@ -46,6 +49,11 @@ export function traced<A extends unknown[], R>(
         span.end()
       }
     })
+}
+
+/** Errors the client caused and can correct or wait out; the HTTP layer answers them with a 4xx. */
+function isRefusal(error: unknown): error is DomainError | IdempotencyKeyReused | IdempotencyKeyInUse {
+  return error instanceof DomainError || error instanceof IdempotencyKeyReused || error instanceof IdempotencyKeyInUse
 }
 
 /** A stable code when the error carries one (StoreUnavailable, driver errors), else its class. */

@@ -19,10 +19,6 @@ export class CountingStore implements AccountStore {
     this.open()
   }
 
-  create(account: Account): Promise<void> {
-    return this.inner.create(account)
-  }
-
   async find(id: AccountId): Promise<Account | undefined> {
     this.reads++
     const account = await this.inner.find(id)

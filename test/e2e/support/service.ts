@@ -12,6 +12,10 @@ import { systemClock } from '../../../src/adapters/system/clock.js'
 import { UuidV7Generator } from '../../../src/adapters/system/uuid-v7.js'
 import { createAccount } from '../../../src/app/create-account.js'
 import { getAccount } from '../../../src/app/get-account.js'
+import { getTransfer } from '../../../src/app/get-transfer.js'
+import { listAccountTransfers } from '../../../src/app/list-account-transfers.js'
+import { MariadbIdempotencyRecords } from '../../../src/adapters/mariadb/idempotency-records.js'
+import { MariadbTransferRecords } from '../../../src/adapters/mariadb/transfer-records.js'
 import { transferFunds } from '../../../src/app/transfer-funds.js'
 import { loadConfig } from '../../../src/config.js'
 import type { AccountStore } from '../../../src/ports/account-store.js'
@@ -70,10 +74,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     redisClient && config.cache
       ? new RedisAccountCache(redisClient, { ...config.cache, logger: { warn: () => {} }, repairIntervalMs: 100 })
       : undefined
+  const records = new MariadbIdempotencyRecords(db)
+  const transfers = new MariadbTransferRecords(db)
+  const retentionMs = config.idempotency.retentionHours * 3_600_000
+  const keyed = { accounts, records, clock: systemClock, retentionMs, cache: cache ?? disabledCache }
   const app = await buildServer({
-    createAccount: createAccount({ accounts, cache: cache ?? disabledCache }),
-    getAccount: getAccount({ accounts, cache: cache ?? disabledCache }),
-    transferFunds: transferFunds({ accounts, cache: cache ?? disabledCache, ids: new UuidV7Generator(), clock: systemClock }),
+    createAccount: createAccount(keyed),
+    getAccount: getAccount(keyed),
+    transferFunds: transferFunds({ ...keyed, ids: new UuidV7Generator() }),
+    getTransfer: getTransfer({ transfers }),
+    listAccountTransfers: listAccountTransfers({ accounts, transfers }),
     readiness: new MariadbReadiness(db),
   })
   const inspector = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1 }) : undefined
@@ -100,6 +110,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 export interface Reply {
   status: number
   contentType: string | null
+  headers: Headers
+  /** The body exactly as received. */
+  text: string
   body: any
 }
 
@@ -113,7 +126,13 @@ export function client(baseUrl: string) {
     }
     const response = await fetch(baseUrl + path, init)
     const text = await response.text()
-    return { status: response.status, contentType: response.headers.get('content-type'), body: text ? JSON.parse(text) : undefined }
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type'),
+      headers: response.headers,
+      text,
+      body: text ? JSON.parse(text) : undefined,
+    }
   }
   return {
     send,

@@ -2,17 +2,27 @@ import type { Account, AccountId } from '../../../src/domain/account.js'
 import { AccountExists } from '../../../src/domain/errors.js'
 import type { Transfer } from '../../../src/domain/transfer.js'
 import type { AccountStore, AccountTransaction } from '../../../src/ports/account-store.js'
+import { IdempotencyKeyTaken } from '../../../src/ports/errors.js'
+import type { IdempotencyRecord, IdempotencyRecords, StoredResponse } from '../../../src/ports/idempotency.js'
+
+interface KeyRow {
+  fingerprint: string
+  expiresAt: Date
+  response?: StoredResponse
+}
 
 /**
- * A small fake with the port's contract: transactions see committed state, their writes become
- * visible only when `work` resolves, and a throwing `work` leaves nothing behind.
+ * A small fake with the ports' contracts: transactions see committed state, their writes (accounts,
+ * transfers, idempotency keys) become visible only when `work` resolves, and a throwing `work`
+ * leaves nothing behind. Sequential only: it does not model two transactions waiting on each other.
  */
 export class InMemoryAccountStore implements AccountStore {
   readonly accounts = new Map<AccountId, Account>()
   readonly transfers: Transfer[] = []
+  readonly keys = new Map<string, KeyRow>()
 
-  async create(account: Account): Promise<void> {
-    if (this.accounts.has(account.id)) throw new AccountExists(account.id)
+  /** Test setup: an account as if committed earlier. */
+  seed(account: Account): void {
     this.accounts.set(account.id, account)
   }
 
@@ -22,7 +32,9 @@ export class InMemoryAccountStore implements AccountStore {
 
   async transaction<T>(work: (tx: AccountTransaction) => Promise<T>): Promise<T> {
     const locked = new Map<AccountId, Account>()
-    const pending: { transfer: Transfer; accounts: readonly Account[] }[] = []
+    const written = new Map<AccountId, Account>()
+    const transfers: Transfer[] = []
+    const keys = new Map<string, KeyRow>()
     const tx: AccountTransaction = {
       lockAccounts: async (ids) => {
         for (const id of ids) {
@@ -36,15 +48,44 @@ export class InMemoryAccountStore implements AccountStore {
           const before = locked.get(account.id)
           if (!before) throw new Error(`account ${account.id} was written without being locked`)
           if (account.version !== before.version + 1) throw new Error(`account ${account.id} skipped a version`)
+          written.set(account.id, account)
         }
-        pending.push({ transfer, accounts })
+        transfers.push(transfer)
+      },
+      createAccount: async (account) => {
+        if (this.accounts.has(account.id) || written.has(account.id)) throw new AccountExists(account.id)
+        written.set(account.id, account)
+      },
+      claimIdempotencyKey: async ({ key, fingerprint, expiresAt }) => {
+        if (this.keys.has(key)) throw new IdempotencyKeyTaken('taken')
+        keys.set(key, { fingerprint, expiresAt })
+      },
+      saveIdempotentResponse: async (key, response) => {
+        const row = keys.get(key)
+        if (!row) throw new Error(`key ${key} was not claimed by this transaction`)
+        row.response = response
       },
     }
     const result = await work(tx)
-    for (const { transfer, accounts } of pending) {
-      this.transfers.push(transfer)
-      for (const account of accounts) this.accounts.set(account.id, account)
+    for (const [id, account] of written) this.accounts.set(id, account)
+    this.transfers.push(...transfers)
+    for (const [key, row] of keys) {
+      if (!row.response) throw new Error(`key ${key} committed without a response`)
+      this.keys.set(key, row)
     }
     return result
+  }
+
+  /** The committed keys, seen through the IdempotencyRecords port. */
+  readonly records: IdempotencyRecords = {
+    find: async (key): Promise<IdempotencyRecord | undefined> => {
+      const row = this.keys.get(key)
+      return row?.response && { key, fingerprint: row.fingerprint, response: row.response }
+    },
+    deleteExpired: async (now, limit) => {
+      const expired = [...this.keys].filter(([, row]) => row.expiresAt < now).slice(0, limit)
+      for (const [key] of expired) this.keys.delete(key)
+      return expired.length
+    },
   }
 }

@@ -1,41 +1,52 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { CreateAccount } from '../../../app/create-account.js'
 import type { GetAccount } from '../../../app/get-account.js'
+import type { ListAccountTransfers } from '../../../app/list-account-transfers.js'
 import { isAccountId } from '../../../domain/account.js'
 import { Money } from '../../../domain/money.js'
+import { decodeCursor, encodeCursor } from '../cursor.js'
+import { IdempotencyHeaders, idempotencyOf, sendSaved } from '../idempotency.js'
 import { RequestError } from '../problems.js'
-import { AccountIdParams, AccountView, CreateAccountBody, Problem } from '../schemas.js'
-import { toAccountView } from '../views.js'
+import { AccountIdParams, AccountView, CreateAccountBody, HistoryQuery, HistoryView, Problem } from '../schemas.js'
+import { toAccountView, toTransferView } from '../views.js'
 
 export interface AccountRoutesOptions {
   createAccount: CreateAccount
   getAccount: GetAccount
+  listAccountTransfers: ListAccountTransfers
 }
 
 /** Path ids are digit strings (no type coercion); this checks they are also within 2^53−1. */
-export function parseAccountIdParam(text: string): number {
+function parseAccountIdParam(text: string): number {
   const id = Number(text)
   if (!isAccountId(id)) throw new RequestError('VALIDATION_FAILED', `params.account_id must be from 1 to ${Number.MAX_SAFE_INTEGER}`)
   return id
 }
 
-export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, { createAccount, getAccount }) => {
+export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = async (app, options) => {
   app.post(
     '/v1/accounts',
     {
       schema: {
         summary: 'Open an account with an initial balance',
         tags: ['accounts'],
+        headers: IdempotencyHeaders,
         body: CreateAccountBody,
-        response: { 201: AccountView, 400: Problem, 409: Problem },
+        response: { 201: AccountView, 400: Problem, 409: Problem, 422: Problem },
       },
     },
     async (request, reply) => {
       // The schema admitted the format; parse cannot fail here but the domain owns the rule.
       const initialBalance = Money.parse(request.body.initial_balance)
       if (!initialBalance) throw new RequestError('VALIDATION_FAILED', 'body.initial_balance is not a valid amount')
-      const account = await createAccount({ accountId: request.body.account_id, initialBalance })
-      return reply.code(201).send(toAccountView(account))
+      const result = await options.createAccount({
+        accountId: request.body.account_id,
+        initialBalance,
+        idempotency: idempotencyOf(request, (account) => ({ status: 201, body: JSON.stringify(toAccountView(account)) })),
+      })
+      if (result.kind === 'replayed') return sendSaved(reply, result.response, true)
+      if (result.response) return sendSaved(reply, result.response, false)
+      return reply.code(201).send(toAccountView(result.value))
     },
   )
 
@@ -49,6 +60,28 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
         response: { 200: AccountView, 400: Problem, 404: Problem },
       },
     },
-    async (request) => toAccountView(await getAccount(parseAccountIdParam(request.params.account_id))),
+    async (request) => toAccountView(await options.getAccount(parseAccountIdParam(request.params.account_id))),
+  )
+
+  app.get(
+    '/v1/accounts/:account_id/transfers',
+    {
+      schema: {
+        summary: "An account's transfers in both directions, newest first",
+        tags: ['accounts'],
+        params: AccountIdParams,
+        querystring: HistoryQuery,
+        response: { 200: HistoryView, 400: Problem, 404: Problem },
+      },
+    },
+    async (request) => {
+      const accountId = parseAccountIdParam(request.params.account_id)
+      const { limit = '50', cursor } = request.query
+      const page = await options.listAccountTransfers(accountId, Number(limit), cursor === undefined ? undefined : decodeCursor(cursor))
+      return {
+        items: page.items.map(({ transfer, direction }) => ({ ...toTransferView(transfer), direction })),
+        next_cursor: page.next ? encodeCursor(page.next) : null,
+      }
+    },
   )
 }

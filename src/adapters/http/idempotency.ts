@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import type { Idempotency } from '../../app/idempotently.js'
+import type { StoredResponse } from '../../ports/idempotency.js'
+import { problemResponse, sendRendered } from './problems.js'
+
+/** The optional header of POST routes that clients may retry. */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ pattern: '^[\\x21-\\x7E]{1,255}$', description: '1 to 255 visible ASCII characters' }),
+  ),
+})
+
+/** JSON with object keys sorted at every level: equal requests give equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+/**
+ * The request's idempotency, or undefined without the header. Successes are answered with
+ * `render(value)`; refusals with their problem document, except invalid requests (400), which
+ * are not saved so that a corrected retry can still go through.
+ */
+export function idempotencyOf<T>(
+  request: FastifyRequest<{ Headers: { 'idempotency-key'?: string } }>,
+  render: (value: T) => StoredResponse,
+): Idempotency<T> | undefined {
+  const key = request.headers['idempotency-key']
+  if (key === undefined) return undefined
+  const path = request.url.split('?')[0]
+  const fingerprint = createHash('sha256').update(`${request.method} ${path}\n${canonicalJson(request.body)}`).digest('hex')
+  return {
+    key,
+    fingerprint,
+    respond: render,
+    refuse: (error) => {
+      const response = problemResponse(error)
+      return response.status === 400 || response.status >= 500 ? undefined : response
+    },
+  }
+}
+
+/** Sends a saved response; replays say so in `Idempotent-Replayed`. */
+export function sendSaved(reply: FastifyReply, response: StoredResponse, replayed: boolean): FastifyReply {
+  if (replayed) reply.header('idempotent-replayed', 'true')
+  return sendRendered(reply, response)
+}

@@ -1,0 +1,20 @@
+import type { AccountId } from '../domain/account.js'
+import type { Transfer } from '../domain/transfer.js'
+
+/** A position in an account's history: the transfer last seen, by creation time then id. */
+export interface HistoryCursor {
+  createdAt: Date
+  transferId: string
+}
+
+/** Read access to committed transfers. */
+export interface TransferRecords {
+  find(transferId: string): Promise<Transfer | undefined>
+
+  /**
+   * Transfers from or to `accountId`, newest first (created_at, then transfer_id, descending),
+   * strictly older than `after` when given; at most `limit`. The cost does not depend on how far
+   * into the history `after` points.
+   */
+  listByAccount(accountId: AccountId, limit: number, after?: HistoryCursor): Promise<Transfer[]>
+}
