@@ -20,9 +20,9 @@ export interface SpanAttributes<A extends unknown[], R> {
  * Runs every call of `fn` inside an active span named `name`, so the SQL statements and Redis
  * commands it issues become the span's children. A refusal (a domain rule, or an idempotency key
  * misused or still in use) is an answer, not a fault: its code becomes `app.outcome` and the status
- * stays unset. Any other error marks the span ERROR,
- * is recorded as an exception and sets `error.type`. Errors are rethrown unchanged: what the
- * client sees is still decided by the HTTP layer alone.
+ * stays unset. Any other error marks the span ERROR, is recorded as an exception and sets
+ * `error.type`. Errors are rethrown unchanged: what the client sees is still decided by the HTTP
+ * layer alone.
  */
 export function traced<A extends unknown[], R>(
   name: string,
