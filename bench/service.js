@@ -1,11 +1,13 @@
 // @ts-check
-// Starts the built service (dist/main.js) for a load run and reads its peak memory.
+// Starts the built service as `npm start` does (tracing module first, then dist/main.js) for a load
+// run and reads its peak memory. Tracing follows the OTEL_* variables of the caller's environment.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const MAIN = new URL('../dist/main.js', import.meta.url).pathname
+const TELEMETRY = new URL('../dist/adapters/telemetry/register.js', import.meta.url).pathname
 
 /** A port that was free a moment ago. */
 async function freePort() {
@@ -18,10 +20,11 @@ async function freePort() {
 }
 
 /**
- * Starts `script` (default: the built service) on a free port and waits for its /readyz.
+ * Starts `script` (default: the built service, with the tracing module loaded first as `npm start`
+ * does) on a free port and waits for its /readyz.
  * @param {{ env?: Record<string, string>, script?: string, args?: string[] }} options
  */
-export async function startService({ env = {}, script = MAIN, args = [] }) {
+export async function startService({ env = {}, script = MAIN, args = script === MAIN ? ['--import', TELEMETRY] : [] }) {
   const port = await freePort()
   const child = spawn(process.execPath, [...args, script], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },

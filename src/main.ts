@@ -13,6 +13,9 @@ import { systemClock } from './adapters/system/clock.js'
 import { InFlight } from './adapters/system/in-flight.js'
 import { every } from './adapters/system/schedule.js'
 import { UuidV7Generator } from './adapters/system/uuid-v7.js'
+import { connectTelemetry } from './adapters/telemetry/sdk.js'
+import { traced } from './adapters/telemetry/traced.js'
+import { inSpan } from './adapters/telemetry/use-case-spans.js'
 import { createAccount } from './app/create-account.js'
 import { getAccount } from './app/get-account.js'
 import { getTransfer } from './app/get-transfer.js'
@@ -25,9 +28,13 @@ import { loadConfig } from './config.js'
 async function main(command: string | undefined): Promise<void> {
   const config = loadConfig()
   const logger = pino({ level: config.logLevel })
-  await ensureDatabase(config.database)
+  const telemetry = connectTelemetry(logger)
   const db = openDatabase(config.database)
-  const applied = await migrateToLatest(db)
+  // One trace for the start-up statements rather than a trace of one span for each.
+  const applied = await traced('migrate', async () => {
+    await ensureDatabase(config.database)
+    return migrateToLatest(db)
+  })()
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied')
 
   if (command === 'migrate') {
@@ -48,17 +55,20 @@ async function main(command: string | undefined): Promise<void> {
   const transfers = new MariadbTransferRecords(db)
   const keyed = { accounts, records, clock: systemClock, retentionMs: config.idempotency.retentionHours * 3_600_000 }
   const inFlight = new InFlight()
+  // Each use case runs in a span of its own; the statements and commands it issues are its children.
   const app = await buildServer({
-    createAccount: inFlight.track(createAccount({ ...keyed, cache })),
-    getAccount: inFlight.track(getAccount({ accounts, cache })),
-    transferFunds: inFlight.track(transferFunds({ ...keyed, cache, ids: new UuidV7Generator() })),
-    getTransfer: inFlight.track(getTransfer({ transfers })),
-    listAccountTransfers: inFlight.track(listAccountTransfers({ accounts, transfers })),
+    createAccount: inFlight.track(inSpan.createAccount(createAccount({ ...keyed, cache }))),
+    getAccount: inFlight.track(inSpan.getAccount(getAccount({ accounts, cache }))),
+    transferFunds: inFlight.track(inSpan.transferFunds(transferFunds({ ...keyed, cache, ids: new UuidV7Generator() }))),
+    getTransfer: inFlight.track(inSpan.getTransfer(getTransfer({ transfers }))),
+    listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),
     readiness: new MariadbReadiness(db),
     logger,
   })
 
-  const sweep = sweepIdempotencyKeys({ records, clock: systemClock, batchSize: config.idempotency.sweepBatchSize, maxBatches: 20 })
+  const sweep = inSpan.sweepIdempotencyKeys(
+    sweepIdempotencyKeys({ records, clock: systemClock, batchSize: config.idempotency.sweepBatchSize, maxBatches: 20 }),
+  )
   const sweeper = every(config.idempotency.sweepIntervalSeconds * 1000, async () => {
     const deleted = await inFlight.track(sweep)()
     if (deleted > 0) logger.info({ deleted }, 'expired idempotency keys removed')
@@ -78,7 +88,11 @@ async function main(command: string | undefined): Promise<void> {
     if (cache instanceof RedisAccountCache) cache.close()
     redis?.disconnect()
     await db.destroy()
+    // Last, so the spans of the final statements are in the flush.
+    const flushed = await telemetry.shutdown()
     logger.info('shutdown complete')
+    // Export retries towards an unreachable collector would hold the process open; nothing else is left.
+    if (!flushed) process.exit(0)
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (s) => void shutdown(s))
 

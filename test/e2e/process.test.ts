@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'kysely'
@@ -6,35 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/adapters/mariadb/database.js'
 import { loadConfig } from '../../src/config.js'
 import { client, dropDatabase, freshDatabaseUrl } from './support/service.js'
+import { spawnService } from './support/service-process.js'
 
 const MAIN = new URL('../../dist/main.js', import.meta.url).pathname
-
-interface Service {
-  child: ChildProcess
-  baseUrl: string
-  output: () => string
-  exited: Promise<number | null>
-}
-
-/** Runs what `npm start` runs (node dist/main.js) and waits for its "listening" log line. */
-async function spawnService(databaseUrl: string): Promise<Service> {
-  const child = spawn(process.execPath, [MAIN], {
-    // The machine's Redis (REDIS_URL or its default); the key prefix follows the fresh database's name.
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const exited = once(child, 'exit').then(([code]) => code as number | null)
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
-    if (match?.[1]) return { child, baseUrl: match[1], output: () => output, exited }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`service did not start:\n${output}`)
-    await sleep(50)
-  }
-}
 
 async function runMigrate(databaseUrl: string): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [MAIN, 'migrate'], { env: { ...process.env, DATABASE_URL: databaseUrl } })
@@ -62,7 +36,7 @@ function withDatabase(databaseUrl: string) {
 describe('the service process', () => {
   it('creates and migrates its database on start, serves the seed flow, and drains on SIGTERM', async () => {
     const databaseUrl = freshDatabaseUrl('process')
-    const service = await spawnService(databaseUrl)
+    const service = await spawnService({ DATABASE_URL: databaseUrl })
     cleanups.push(async () => {
       if (service.child.exitCode === null) service.child.kill('SIGKILL')
     })
@@ -96,7 +70,7 @@ describe('the service process', () => {
 
   it('exits cleanly on SIGINT', async () => {
     const databaseUrl = freshDatabaseUrl('sigint')
-    const service = await spawnService(databaseUrl)
+    const service = await spawnService({ DATABASE_URL: databaseUrl })
     withDatabase(databaseUrl)
     expect((await client(service.baseUrl).get('/readyz')).status).toBe(200)
     service.child.kill('SIGINT')

@@ -1,0 +1,48 @@
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core'
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base'
+
+/** The part of a pino logger that telemetry reports to. */
+export interface WarningLogger {
+  warn(details: object, message: string): void
+}
+
+/**
+ * Hands every batch to `inner` and passes its result on unchanged: a failed batch is dropped by the
+ * batch processor, never retried by the service. Failures are reported at most once per
+ * `intervalMs`, with the number of spans dropped since the last report, so an unreachable collector
+ * neither stops the service nor floods its log. Until a logger is attached, failures are only counted.
+ */
+export class WarningExporter implements SpanExporter {
+  logger: WarningLogger | undefined
+  private dropped = 0
+  private lastWarning = -Infinity
+
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly intervalMs = 10_000,
+  ) {}
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.inner.export(spans, (result) => {
+      if (result.code !== ExportResultCode.SUCCESS) this.failed(spans.length, result.error)
+      done(result)
+    })
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown()
+  }
+
+  async forceFlush(): Promise<void> {
+    await this.inner.forceFlush?.()
+  }
+
+  private failed(spans: number, error: Error | undefined): void {
+    this.dropped += spans
+    const now = Date.now()
+    if (!this.logger || now - this.lastWarning < this.intervalMs) return
+    this.lastWarning = now
+    this.logger.warn({ reason: error?.message ?? 'unknown', droppedSpans: this.dropped }, 'trace export failed; spans dropped')
+    this.dropped = 0
+  }
+}

@@ -1,0 +1,78 @@
+import { FastifyOtelInstrumentation } from '@fastify/otel'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
+import { MySQL2Instrumentation } from '@opentelemetry/instrumentation-mysql2'
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources'
+import { NodeSDK } from '@opentelemetry/sdk-node'
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
+import { type WarningLogger, WarningExporter } from './export-warnings.js'
+
+let running: { sdk: NodeSDK; exporter: WarningExporter } | undefined
+
+/**
+ * Starts the OpenTelemetry SDK for traces only. Everything else comes from the standard OTEL_*
+ * variables, read by the SDK: the collector (OTEL_EXPORTER_OTLP_ENDPOINT, default
+ * http://localhost:4318, spans sent as JSON to /v1/traces), OTEL_SERVICE_NAME (default
+ * internal-transfers), OTEL_TRACES_SAMPLER(_ARG) and the batch processor's OTEL_BSP_*.
+ */
+export function startTelemetry(): void {
+  const exporter = new WarningExporter(new OTLPTraceExporter())
+  const sdk = new NodeSDK({
+    // Detected attributes (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) override these defaults.
+    resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'internal-transfers' })),
+    traceExporter: exporter,
+    // Traces only: without these the SDK would also export logs and metrics by default.
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [
+      // The service calls nothing over HTTP; the exporter's own requests need no spans either.
+      new HttpInstrumentation({ disableOutgoingRequestInstrumentation: true }),
+      // Names the HTTP span after the route template; hook and handler spans would only add noise.
+      new FastifyOtelInstrumentation({ registerOnInitialization: true, instrumentHooks: false, instrumentHandler: false }),
+      new MySQL2Instrumentation(),
+      // The command name only: script arguments carry balances, which have no place in a trace.
+      new IORedisInstrumentation({ dbStatementSerializer: (command) => command }),
+      // trace_id and span_id on every log line written inside a span; the logs stay on stdout.
+      new PinoInstrumentation({ disableLogSending: true }),
+    ],
+  })
+  sdk.start()
+  running = { sdk, exporter }
+}
+
+/** A healthy collector takes the last spans in milliseconds; waiting longer only delays a restart. */
+const SHUTDOWN_FLUSH_MS = 2000
+
+/** What main.ts needs of the SDK; a no-op when it was not started (OTEL_SDK_DISABLED=true, no --import). */
+export interface Telemetry {
+  /**
+   * Exports the spans still buffered and stops the SDK, waiting at most two seconds. Resolves false
+   * when they were not exported: an unreachable collector's export retries may then still hold the
+   * event loop open, so the caller should exit once everything else is closed.
+   */
+  shutdown(): Promise<boolean>
+}
+
+/** Reports export failures to `logger` from now on (rate-limited). */
+export function connectTelemetry(logger: WarningLogger): Telemetry {
+  if (running) running.exporter.logger = logger
+  return {
+    shutdown: async () => {
+      if (!running) return true
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<'timed out'>((resolve) => {
+        timer = setTimeout(() => resolve('timed out'), SHUTDOWN_FLUSH_MS).unref()
+      })
+      const exported = running.sdk.shutdown().then(
+        () => 'flushed' as const,
+        () => 'failed' as const, // reported, rate-limited, by the exporter
+      )
+      const outcome = await Promise.race([exported, deadline])
+      clearTimeout(timer)
+      if (outcome === 'timed out') logger.warn({ timeoutMs: SHUTDOWN_FLUSH_MS }, 'spans still unexported at shutdown were dropped')
+      return outcome === 'flushed'
+    },
+  }
+}

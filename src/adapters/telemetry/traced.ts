@@ -1,0 +1,63 @@
+import { type Attributes, SpanStatusCode, trace } from '@opentelemetry/api'
+import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions'
+import { IdempotencyKeyReused } from '../../app/idempotently.js'
+import { DomainError } from '../../domain/errors.js'
+import { IdempotencyKeyInUse } from '../../ports/errors.js'
+
+const tracer = trace.getTracer('internal-transfers')
+
+/** `ok`, the code of a refusal (e.g. INSUFFICIENT_FUNDS), or `error`. */
+const ATTR_APP_OUTCOME = 'app.outcome'
+
+export interface SpanAttributes<A extends unknown[], R> {
+  /** Known before the call, e.g. the account ids. */
+  input?: (...args: A) => Attributes
+  /** Known once the call succeeded, e.g. the transfer id. */
+  result?: (result: R) => Attributes
+}
+
+/**
+ * Runs every call of `fn` inside an active span named `name`, so the SQL statements and Redis
+ * commands it issues become the span's children. A refusal (a domain rule, or an idempotency key
+ * misused or still in use) is an answer, not a fault: its code becomes `app.outcome` and the status
+ * stays unset. Any other error marks the span ERROR, is recorded as an exception and sets
+ * `error.type`. Errors are rethrown unchanged: what the client sees is still decided by the HTTP
+ * layer alone.
+ */
+export function traced<A extends unknown[], R>(
+  name: string,
+  fn: (...args: A) => Promise<R>,
+  attributes: SpanAttributes<A, R> = {},
+): (...args: A) => Promise<R> {
+  return (...args) =>
+    tracer.startActiveSpan(name, { attributes: attributes.input?.(...args) ?? {} }, async (span) => {
+      try {
+        const result = await fn(...args)
+        span.setAttributes({ ...attributes.result?.(result), [ATTR_APP_OUTCOME]: 'ok' })
+        return result
+      } catch (error) {
+        if (isRefusal(error)) {
+          span.setAttribute(ATTR_APP_OUTCOME, error.code)
+        } else {
+          const failure = error instanceof Error ? error : new Error(String(error))
+          span.setAttributes({ [ATTR_APP_OUTCOME]: 'error', [ATTR_ERROR_TYPE]: errorType(failure) })
+          span.recordException(failure)
+          span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message })
+        }
+        throw error
+      } finally {
+        span.end()
+      }
+    })
+}
+
+/** Errors the client caused and can correct or wait out; the HTTP layer answers them with a 4xx. */
+function isRefusal(error: unknown): error is DomainError | IdempotencyKeyReused | IdempotencyKeyInUse {
+  return error instanceof DomainError || error instanceof IdempotencyKeyReused || error instanceof IdempotencyKeyInUse
+}
+
+/** A stable code when the error carries one (StoreUnavailable, driver errors), else its class. */
+function errorType(error: Error): string {
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' ? code : error.constructor.name
+}

@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase } from '../../src/adapters/mariadb/database.js'
+import { loadConfig } from '../../src/config.js'
+import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './support/otlp-receiver.js'
+import { client, dropDatabase, freshDatabaseUrl } from './support/service.js'
+import { type ServiceProcess, spawnService } from './support/service-process.js'
+
+const SERVER = 2
+
+/** Runs the built service against a fresh database; stops it and drops the database afterwards. */
+async function startService(label: string, env: Record<string, string>): Promise<ServiceProcess> {
+  const databaseUrl = freshDatabaseUrl(label)
+  const service = await spawnService({ DATABASE_URL: databaseUrl, ...env })
+  cleanups.push(async () => {
+    if (service.child.exitCode === null) service.child.kill('SIGKILL')
+    const db = openDatabase(loadConfig({ DATABASE_URL: databaseUrl }).database)
+    await dropDatabase(db, databaseUrl)
+    await db.destroy()
+  })
+  return service
+}
+
+async function stop(service: ServiceProcess): Promise<number | null> {
+  service.child.kill('SIGTERM')
+  return service.exited
+}
+
+const cleanups: (() => Promise<void>)[] = []
+async function cleanUp(): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+}
+
+function traceparent(): { header: string; traceId: string; parentId: string } {
+  const traceId = randomBytes(16).toString('hex')
+  const parentId = randomBytes(8).toString('hex')
+  return { header: `00-${traceId}-${parentId}-01`, traceId, parentId }
+}
+
+function one(spans: ReceivedSpan[], matches: (span: ReceivedSpan) => boolean): ReceivedSpan {
+  const found = spans.filter(matches)
+  expect(found, `spans: ${spans.map((span) => span.name).join(', ')}`).toHaveLength(1)
+  return found[0]!
+}
+
+/** Waits until the service has written these keys to the machine's Redis, then removes them afterwards. */
+async function cachedBy(prefix: string, keys: string[]): Promise<void> {
+  const redis = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { keyPrefix: prefix })
+  cleanups.push(async () => {
+    await redis.del(...keys)
+    redis.disconnect()
+  })
+  const deadline = Date.now() + 20_000
+  while ((await redis.exists(...keys)) < keys.length) {
+    if (Date.now() > deadline) throw new Error(`the service did not cache ${keys.join(', ')}`)
+    await sleep(50)
+  }
+}
+
+const childrenOf = (spans: ReceivedSpan[], parent: ReceivedSpan) => spans.filter((span) => span.parentSpanId === parent.spanId)
+const isServerSpan = (span: ReceivedSpan) => span.kind === SERVER
+
+describe('traces of a running service', () => {
+  let receiver: OtlpReceiver
+  let service: ServiceProcess
+  let api: ReturnType<typeof client>
+
+  /** Every span of one trace, once its HTTP server span (the last to end) has arrived. */
+  const traceOf = async (traceId: string) =>
+    (await receiver.waitFor((spans) => spans.some((span) => span.traceId === traceId && isServerSpan(span)))).filter(
+      (span) => span.traceId === traceId,
+    )
+
+  /** Sends a request carrying a fresh traceparent; returns the answer and the trace it produced. */
+  const tracedCall = async (method: string, path: string, body?: unknown) => {
+    const caller = traceparent()
+    const reply = await api.send(method, path, body, { traceparent: caller.header })
+    return { caller, reply, trace: await traceOf(caller.traceId) }
+  }
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver()
+    const keyPrefix = `tracing_${randomBytes(4).toString('hex')}:`
+    service = await startService('tracing', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      REDIS_KEY_PREFIX: keyPrefix,
+    })
+    api = client(service.baseUrl)
+    expect((await api.createAccount(1001, '500')).status).toBe(201)
+    expect((await api.createAccount(2002, '0')).status).toBe(201)
+    // The service listens before its Redis connection is up; the traces below need the cache working.
+    await cachedBy(keyPrefix, ['account:1001', 'account:2002'])
+  })
+
+  afterAll(async () => {
+    await cleanUp()
+    await receiver.close()
+  })
+
+  it('a transfer is one trace continuing the caller’s traceparent: HTTP → transfer-funds → MariaDB', async () => {
+    const { caller, reply, trace } = await tracedCall('POST', '/v1/transfers', {
+      source_account_id: 1001,
+      destination_account_id: 2002,
+      amount: '150',
+    })
+    expect(reply.status).toBe(201)
+    expect(new Set(trace.map((span) => span.resource['service.name']))).toEqual(new Set(['internal-transfers']))
+
+    const http = one(trace, isServerSpan)
+    expect(http).toMatchObject({
+      name: 'POST /v1/transfers',
+      parentSpanId: caller.parentId,
+      attributes: { 'http.request.method': 'POST', 'http.route': '/v1/transfers', 'http.response.status_code': 201 },
+    })
+
+    const useCase = one(trace, (span) => span.name === 'transfer-funds')
+    // @fastify/otel's own request span sits between the HTTP server span and the handler.
+    const fastifyRequest = one(trace, (span) => span.spanId === useCase.parentSpanId)
+    expect(fastifyRequest).toMatchObject({ scope: '@fastify/otel', parentSpanId: http.spanId })
+    expect(useCase.status.code).toBe(0)
+    expect(useCase.attributes).toMatchObject({
+      'app.source_account.id': 1001,
+      'app.destination_account.id': 2002,
+      'app.transfer.id': reply.body.transfer_id,
+      'app.outcome': 'ok',
+    })
+
+    const statements = trace.filter((span) => span.attributes['db.system.name'] === 'mysql')
+    expect(statements.every((span) => span.parentSpanId === useCase.spanId)).toBe(true)
+    // One transaction, however its statements are grouped into round trips.
+    const sql = statements.map((span) => String(span.attributes['db.query.text'])).join('\n')
+    expect(sql).toMatch(/(begin|start transaction)[\s\S]*for update[\s\S]*update `?accounts[\s\S]*insert into `?transfers[\s\S]*commit/i)
+
+    // The committed balances refresh the cache, inside the same use case.
+    const refresh = childrenOf(trace, useCase).filter((span) => span.attributes['db.system.name'] === 'redis')
+    expect(refresh.map((span) => span.attributes['db.query.text'])).toContain('evalsha')
+  })
+
+  it('log lines written during a request carry the trace and span id of its HTTP span', async () => {
+    const { caller, reply, trace } = await tracedCall('GET', '/v1/accounts/2002')
+    expect(reply.status).toBe(200)
+    const http = one(trace, isServerSpan)
+
+    const lines = service.logLines()
+    const { reqId } = lines.find((line) => line.trace_id === caller.traceId && line.msg === 'incoming request') ?? {}
+    const requestLines = lines.filter((line) => reqId !== undefined && line.reqId === reqId)
+    expect(requestLines.map((line) => line.msg)).toEqual(['incoming request', 'request completed'])
+    for (const line of requestLines) expect(line).toMatchObject({ trace_id: caller.traceId, span_id: http.spanId })
+  })
+
+  it('a cached read is HTTP → get-account → Redis, with no MariaDB statement', async () => {
+    const { reply, trace } = await tracedCall('GET', '/v1/accounts/1001')
+    expect(reply).toMatchObject({ status: 200, body: { balance: '350' } })
+    const http = one(trace, isServerSpan)
+    expect(http).toMatchObject({
+      name: 'GET /v1/accounts/:account_id',
+      attributes: { 'http.route': '/v1/accounts/:account_id', 'http.response.status_code': 200 },
+    })
+    const useCase = one(trace, (span) => span.name === 'get-account')
+    expect(useCase.attributes).toMatchObject({ 'app.account.id': 1001, 'app.outcome': 'ok' })
+    expect(one(trace, (span) => span.spanId === useCase.parentSpanId).parentSpanId).toBe(http.spanId)
+
+    const commands = childrenOf(trace, useCase)
+    expect(commands.map((span) => [span.attributes['db.system.name'], span.attributes['db.query.text']])).toEqual([['redis', 'get']])
+    expect(trace.filter((span) => span.attributes['db.system.name'] === 'mysql')).toEqual([])
+  })
+
+  it('a refused transfer records its outcome without marking the HTTP or use-case span as failed', async () => {
+    const { reply, trace } = await tracedCall('POST', '/v1/transfers', {
+      source_account_id: 2002,
+      destination_account_id: 1001,
+      amount: '1000000',
+    })
+    expect(reply.status).toBe(422)
+    expect(one(trace, isServerSpan)).toMatchObject({ status: { code: 0 }, attributes: { 'http.response.status_code': 422 } })
+    expect(one(trace, (span) => span.name === 'transfer-funds')).toMatchObject({
+      status: { code: 0 },
+      attributes: { 'app.outcome': 'INSUFFICIENT_FUNDS' },
+    })
+  })
+
+  it('flushes the spans still buffered on SIGTERM', async () => {
+    // A long batch delay: without the flush on shutdown, this trace would never leave the process.
+    const slow = await startService('tracing_flush', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '600000' })
+    const caller = traceparent()
+    expect((await client(slow.baseUrl).send('GET', '/v1/accounts/1', undefined, { traceparent: caller.header })).status).toBe(404)
+    expect(await stop(slow)).toBe(0)
+    expect(receiver.spans().filter((span) => span.traceId === caller.traceId).map((span) => span.name)).toContain('get-account')
+  })
+})
+
+describe('tracing switched off or without a collector', () => {
+  afterEach(cleanUp)
+
+  it('OTEL_SDK_DISABLED=true serves requests and exports nothing, not even on shutdown', async () => {
+    const receiver = await startOtlpReceiver()
+    cleanups.push(() => receiver.close())
+    const service = await startService('tracing_off', {
+      OTEL_SDK_DISABLED: 'true',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    })
+    const api = client(service.baseUrl)
+    expect((await api.createAccount(1001, '5')).status).toBe(201)
+    expect((await api.get('/v1/accounts/1001')).status).toBe(200)
+    // Were the SDK running, the shutdown flush would have delivered these spans before the exit.
+    expect(await stop(service)).toBe(0)
+    expect(receiver.requests()).toBe(0)
+    expect(service.logLines().filter((line) => 'trace_id' in line)).toEqual([])
+  })
+
+  it('a collector that is down fails no request; the service warns and still exits cleanly', async () => {
+    const closed = createServer().listen(0, '127.0.0.1')
+    await once(closed, 'listening')
+    const { port } = closed.address() as { port: number }
+    closed.close()
+    const service = await startService('tracing_down', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '500',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    })
+    const api = client(service.baseUrl)
+    expect((await api.createAccount(1001, '5')).status).toBe(201)
+    expect((await api.createAccount(2002, '0')).status).toBe(201)
+    expect((await api.transfer(1001, 2002, '1')).status).toBe(201)
+    expect(await api.balance(2002)).toBe('1')
+
+    const deadline = Date.now() + 20_000
+    const warnings = () => service.logLines().filter((line) => line.msg === 'trace export failed; spans dropped')
+    while (warnings().length === 0 && Date.now() < deadline) await sleep(50)
+    expect(warnings()[0]).toMatchObject({ level: 40, reason: expect.stringContaining('ECONNREFUSED') })
+
+    expect(await stop(service)).toBe(0)
+    expect(service.output()).toContain('shutdown complete')
+  })
+})
