@@ -7,6 +7,7 @@ import autocannon from 'autocannon'
 import mysql from 'mysql2/promise'
 import { runTransferCeiling } from './ceiling-transfer.js'
 import { markdown, save, toRow } from './report.js'
+import { startOtlpSink } from './otlp-sink.js'
 import { startService } from './service.js'
 
 const { values: args } = parseArgs({
@@ -15,8 +16,21 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '64' },
     scenarios: { type: 'string', default: 'seed,uniform,ceiling-transfer,reads,reads-uncached,ceiling-read,mix' },
+    tracing: { type: 'string', default: 'default' },
   },
 })
+
+/**
+ * Tracing settings a run can compare; each starts its own service. 'default' keeps the caller's
+ * OTEL_* environment (the service's defaults when none is set).
+ * @type {Record<string, Record<string, string>>}
+ */
+const TRACING = {
+  default: {},
+  always: { OTEL_TRACES_SAMPLER: 'always_on' },
+  ratio: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+  off: { OTEL_SDK_DISABLED: 'true' },
+}
 const duration = Number(args.duration)
 const connections = Number(args.connections)
 const JSON_HEADERS = { 'content-type': 'application/json' }
@@ -200,6 +214,9 @@ const SCENARIOS = {
 async function main() {
   const names = String(args.scenarios).split(',').filter(Boolean)
   for (const name of names) if (!SCENARIOS[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(', ')}`)
+  const tracings = String(args.tracing).split(',').filter(Boolean)
+  for (const name of tracings) if (!TRACING[name]) throw new Error(`unknown tracing ${name}; known: ${Object.keys(TRACING).join(', ')}`)
+  const sink = await startOtlpSink()
 
   let databaseUrl
   const env = {}
@@ -215,46 +232,57 @@ async function main() {
     await admin.end()
     Object.assign(env, { DATABASE_URL: databaseUrl, REDIS_KEY_PREFIX: `bench-${Date.now()}:` })
   }
-  console.log(`load: ${connections} connections, ${duration} s per timed scenario, scenarios ${names.join(', ')}`)
+  if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint })
+  console.log(`load: ${connections} connections, ${duration} s per timed scenario, scenarios ${names.join(', ')}, tracing ${tracings.join(', ')}`)
 
   /** @type {Map<string, Awaited<ReturnType<typeof startService>>>} */
   const running = new Map()
-  const targetUrl = async (/** @type {string} */ target) => {
+  /** One service at a time: the one `key` names is started (others stopped) when first needed. */
+  const targetUrl = async (/** @type {string} */ target, /** @type {string} */ key, /** @type {Record<string, string>} */ tracing) => {
     if (args.url) {
       if (target !== 'service' && target !== 'none') throw new Error(`scenario target ${target} needs a service this script starts`)
       return args.url
     }
     for (const [name, service] of running) {
-      if (name !== target) {
+      if (name !== key) {
         await service.stop()
         running.delete(name)
       }
     }
     if (target === 'none') return ''
-    let service = running.get(target)
+    let service = running.get(key)
     if (!service) {
       const variant =
-        target === 'uncached' ? { env: { ...env, REDIS_URL: '' } }
+        target === 'uncached' ? { env: { ...env, ...tracing, REDIS_URL: '' } }
         : target === 'ceiling-read' ? { env, script: new URL('ceiling-read-server.js', import.meta.url).pathname }
-        : { env }
+        : { env: { ...env, ...tracing } }
       service = await startService(variant)
-      running.set(target, service)
+      running.set(key, service)
     }
     return service.url
   }
 
   const rows = []
   try {
-    for (const name of names) {
-      const scenario = /** @type {(typeof SCENARIOS)[string]} */ (SCENARIOS[name])
-      const base = await targetUrl(scenario.target)
-      const row = await scenario.run({ base, databaseUrl })
-      row.peakRssMb = running.get(scenario.target)?.peakRssMb()
-      rows.push(row)
+    for (const tracingName of tracings) {
+      for (const name of names) {
+        const scenario = /** @type {(typeof SCENARIOS)[string]} */ (SCENARIOS[name])
+        // Ceilings do not depend on tracing, and the seed needs fresh accounts: once per run.
+        const once = scenario.target === 'none' || scenario.target === 'ceiling-read' || name === 'seed'
+        if (once && tracingName !== tracings[0]) continue
+        const key = `${scenario.target}/${tracingName}`
+        const base = await targetUrl(scenario.target, key, /** @type {Record<string, string>} */ (TRACING[tracingName]))
+        const row = await scenario.run({ base, databaseUrl })
+        if (tracings.length > 1 && scenario.target !== 'none' && scenario.target !== 'ceiling-read') row.scenario += ` [tracing ${tracingName}]`
+        row.peakRssMb = running.get(key)?.peakRssMb()
+        rows.push(row)
+      }
     }
   } finally {
     for (const service of running.values()) await service.stop()
+    await sink.close()
   }
+  console.log(`spans exported to the sink: ${sink.stats().requests} requests, ${Math.round(sink.stats().bytes / 1024)} KiB`)
   console.log(`\n${markdown(rows)}\n`)
   const files = save(rows, { connections, duration, node: process.version, at: new Date().toISOString() })
   console.log(`saved ${files.json} and ${files.md}`)

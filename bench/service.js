@@ -1,13 +1,20 @@
 // @ts-check
-// Starts the built service as `npm start` does (tracing module first, then dist/main.js) for a load
-// run and reads its peak memory. Tracing follows the OTEL_* variables of the caller's environment.
+// Starts the built service as `npm start` does (same node arguments) for a load run and reads its
+// peak memory. Tracing follows the OTEL_* variables of the caller's environment.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-const MAIN = new URL('../dist/main.js', import.meta.url).pathname
-const TELEMETRY = new URL('../dist/adapters/telemetry/register.js', import.meta.url).pathname
+const ROOT = new URL('..', import.meta.url).pathname
+
+/** The node arguments of `npm start`, so the harness measures exactly what users run. */
+function startArguments() {
+  const { scripts } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  const [command, ...args] = String(scripts.start).split(/\s+/)
+  if (command !== 'node') throw new Error(`expected "npm start" to run node, got: ${scripts.start}`)
+  return args
+}
 
 /** A port that was free a moment ago. */
 async function freePort() {
@@ -20,13 +27,14 @@ async function freePort() {
 }
 
 /**
- * Starts `script` (default: the built service, with the tracing module loaded first as `npm start`
- * does) on a free port and waits for its /readyz.
- * @param {{ env?: Record<string, string>, script?: string, args?: string[] }} options
+ * Starts `script`, or by default the built service with the arguments of `npm start`, on a free
+ * port and waits for its /readyz.
+ * @param {{ env?: Record<string, string>, script?: string }} options
  */
-export async function startService({ env = {}, script = MAIN, args = script === MAIN ? ['--import', TELEMETRY] : [] }) {
+export async function startService({ env = {}, script = undefined }) {
   const port = await freePort()
-  const child = spawn(process.execPath, [...args, script], {
+  const child = spawn(process.execPath, script ? [script] : startArguments(), {
+    cwd: ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   })

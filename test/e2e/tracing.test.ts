@@ -89,6 +89,8 @@ describe('traces of a running service', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_BSP_SCHEDULE_DELAY: '50',
       REDIS_KEY_PREFIX: keyPrefix,
+      // Access-log lines are written at debug.
+      LOG_LEVEL: 'debug',
     })
     api = client(service.baseUrl)
     expect((await api.createAccount(1001, '500')).status).toBe(201)
@@ -147,9 +149,10 @@ describe('traces of a running service', () => {
     const http = one(trace, isServerSpan)
 
     const lines = service.logLines()
-    const { reqId } = lines.find((line) => line.trace_id === caller.traceId && line.msg === 'incoming request') ?? {}
+    const { reqId } = lines.find((line) => line.trace_id === caller.traceId && line.msg === 'request completed') ?? {}
     const requestLines = lines.filter((line) => reqId !== undefined && line.reqId === reqId)
-    expect(requestLines.map((line) => line.msg)).toEqual(['incoming request', 'request completed'])
+    expect(requestLines.map((line) => line.msg)).toEqual(['request completed'])
+    expect(requestLines[0]).toMatchObject({ method: 'GET', url: '/v1/accounts/2002', statusCode: 200 })
     for (const line of requestLines) expect(line).toMatchObject({ trace_id: caller.traceId, span_id: http.spanId })
   })
 
@@ -223,6 +226,8 @@ describe('tracing switched off or without a collector', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
       OTEL_EXPORTER_OTLP_TIMEOUT: '500',
       OTEL_BSP_SCHEDULE_DELAY: '50',
+      // Every request recorded (the default keeps one in ten), so there are spans to fail to export.
+      OTEL_TRACES_SAMPLER: 'always_on',
     })
     const api = client(service.baseUrl)
     expect((await api.createAccount(1001, '5')).status).toBe(201)

@@ -7,7 +7,12 @@ const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8')
 
 describe('the start command', () => {
   it('loads the telemetry module before the service', () => {
-    expect(scripts.start).toBe('node --import ./dist/adapters/telemetry/register.js dist/main.js')
+    expect(scripts.start).toMatch(/^node (--[\w-]+=\d+ )*--import \.\/dist\/adapters\/telemetry\/register\.js dist\/main\.js$/)
+  })
+
+  it('bounds the heap, so the process stays near 256 MB resident under load', () => {
+    expect(scripts.start).toContain('--max-old-space-size=192')
+    expect(scripts.start).toContain('--max-semi-space-size=16')
   })
 
   it('is the same in the Dockerfile as in `npm start`', () => {

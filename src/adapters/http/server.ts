@@ -8,6 +8,7 @@ import type { GetTransfer } from '../../app/get-transfer.js'
 import type { ListAccountTransfers } from '../../app/list-account-transfers.js'
 import type { TransferFunds } from '../../app/transfer-funds.js'
 import type { Readiness } from '../../ports/readiness.js'
+import { DebugAccessLog } from './access-log.js'
 import { errorHandler, notFoundHandler } from './problems.js'
 import { accountRoutes } from './routes/accounts.js'
 import { healthRoutes } from './routes/health.js'
@@ -50,6 +51,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, verbose: true },
     },
     schemaErrorFormatter: describeSchemaError,
+    logController: new DebugAccessLog(),
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // JSON is the only body this API reads; fastify would otherwise accept text/plain as a string.
