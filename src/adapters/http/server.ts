@@ -35,9 +35,10 @@ function closeConnectionsWhenDraining(app: FastifyInstance): void {
   app.addHook('preClose', async () => {
     draining = true
   })
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Callback style: it runs on every response, and an async hook would allocate a promise each time.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close')
-    return payload
+    done(null, payload)
   })
 }
 

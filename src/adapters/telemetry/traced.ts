@@ -33,7 +33,8 @@ export function traced<A extends unknown[], R>(
     tracer.startActiveSpan(name, { attributes: attributes.input?.(...args) ?? {} }, async (span) => {
       try {
         const result = await fn(...args)
-        span.setAttributes({ ...attributes.result?.(result), [ATTR_APP_OUTCOME]: 'ok' })
+        // Most requests are not sampled: skip building attributes nobody records.
+        if (span.isRecording()) span.setAttributes({ ...attributes.result?.(result), [ATTR_APP_OUTCOME]: 'ok' })
         return result
       } catch (error) {
         if (isRefusal(error)) {
