@@ -24,6 +24,8 @@ export interface ServerDeps {
   readiness: Readiness
   /** A pino logger; without one the server logs nothing. */
   logger?: FastifyBaseLogger
+  /** Cross-cutting additions (e.g. tracing hooks), applied before the routes. */
+  extensions?: ((app: FastifyInstance) => void)[]
 }
 
 /**
@@ -60,6 +62,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   closeConnectionsWhenDraining(app)
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
+  for (const extend of deps.extensions ?? []) extend(app)
 
   await app.register(swagger, {
     openapi: {

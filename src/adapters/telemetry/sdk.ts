@@ -1,4 +1,3 @@
-import { FastifyOtelInstrumentation } from '@fastify/otel'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
@@ -40,8 +39,6 @@ export function startTelemetry(): void {
     instrumentations: [
       // The service calls nothing over HTTP; the exporter's own requests need no spans either.
       new HttpInstrumentation({ disableOutgoingRequestInstrumentation: true }),
-      // Names the HTTP span after the route template; hook and handler spans would only add noise.
-      new FastifyOtelInstrumentation({ registerOnInitialization: true, instrumentHooks: false, instrumentHandler: false }),
       new MySQL2Instrumentation(),
       // The command name only: script arguments carry balances, which have no place in a trace.
       new IORedisInstrumentation({ dbStatementSerializer: (command) => command }),
