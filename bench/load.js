@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import mysql from 'mysql2/promise'
 import { runTransferCeiling } from './ceiling-transfer.js'
+import { databasePid, startCpuMeter } from './cpu.js'
 import { markdown, save, toRow } from './report.js'
 import { startOtlpSink } from './otlp-sink.js'
 import { startService } from './service.js'
@@ -21,7 +22,8 @@ const { values: args } = parseArgs({
 })
 
 /**
- * Tracing settings a run can compare; each starts its own service. 'default' keeps the caller's
+ * Tracing settings a run can compare; each starts its own service. 'unsampled' instruments every
+ * request but records none: the cost of instrumentation alone. 'default' keeps the caller's
  * OTEL_* environment (the service's defaults when none is set).
  * @type {Record<string, Record<string, string>>}
  */
@@ -29,6 +31,7 @@ const TRACING = {
   default: {},
   always: { OTEL_TRACES_SAMPLER: 'always_on' },
   ratio: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+  unsampled: { OTEL_TRACES_SAMPLER: 'parentbased_always_off' },
   off: { OTEL_SDK_DISABLED: 'true' },
 }
 const duration = Number(args.duration)
@@ -67,15 +70,20 @@ function progressLine(name) {
   }
 }
 
-/** @param {string} name @param {autocannon.Options} options @returns {Promise<autocannon.Result>} */
-function cannon(name, options) {
+/**
+ * Runs autocannon and counts the CPU time the target and MariaDB spend meanwhile.
+ * @param {Context} ctx @param {string} name @param {autocannon.Options} options
+ * @returns {Promise<{ result: autocannon.Result, cpu: Record<string, number | undefined> }>}
+ */
+function cannon(ctx, name, options) {
   return new Promise((resolve, reject) => {
     const progress = progressLine(name)
+    const meter = startCpuMeter(ctx.pids)
     let done = 0
     const instance = autocannon(options, (error, result) => {
       progress.end()
       if (error) reject(error)
-      else resolve(result)
+      else resolve({ result, cpu: meter.stop(result.requests.total) })
     })
     instance.on('response', () => progress.update(++done))
   })
@@ -95,6 +103,10 @@ const transferBody = () => {
 
 /** Opens the 10,000 accounts of the uniform and read scenarios (idempotent: 409s are fine). */
 async function ensureAccounts(base) {
+  // Opened in one go by an earlier scenario (or an earlier run against --url): nothing to do.
+  const last = await fetch(`${base}/v1/accounts/${ACCOUNTS.first + ACCOUNTS.count - 1}`)
+  await last.arrayBuffer()
+  if (last.status === 200) return
   let next = ACCOUNTS.first
   await Promise.all(
     Array.from({ length: 64 }, async () => {
@@ -107,36 +119,37 @@ async function ensureAccounts(base) {
   )
 }
 
-/** GETs of random accounts for `duration` seconds. @param {string} base @param {string} label */
-async function reads(base, label) {
-  const result = await cannon(label, {
-    url: base, connections, duration,
+/** GETs of random accounts for `duration` seconds. @param {Context} ctx @param {string} label */
+async function reads(ctx, label) {
+  const { result, cpu } = await cannon(ctx, label, {
+    url: ctx.base, connections, duration,
     requests: [{ setupRequest: (request) => ({ ...request, method: 'GET', path: `/v1/accounts/${randomAccount()}` }) }],
   })
-  return toRow(label, result)
+  return toRow(label, result, cpu)
 }
 
 /**
  * Each scenario names the target it runs against: the service with its cache ('service'), the
  * service with REDIS_URL empty ('uncached'), or a ceiling.
  * @type {Record<string, { target: 'service' | 'uncached' | 'ceiling-read' | 'none', run: (ctx: Context) => Promise<import('./report.js').Row> }>}
- * @typedef {{ base: string, databaseUrl: string | undefined }} Context
+ * @typedef {{ base: string, databaseUrl: string | undefined, pids: { target: number | undefined, mariadb: number | undefined } }} Context
  */
 const SCENARIOS = {
   // 10,000 transfers of "1" from 1001 to 1002: every one fights for the same two row locks.
   seed: {
     target: 'service',
-    async run({ base }) {
+    async run(ctx) {
+      const { base } = ctx
       const [source, destination] = [1001, 1002]
       for (const [id, initial] of [[source, '50000'], [destination, '0']]) {
         const status = await post(base, '/v1/accounts', { account_id: id, initial_balance: initial })
         if (status !== 201) throw new Error(`seed needs fresh accounts 1001 and 1002; creating ${id} answered ${status}`)
       }
       const body = JSON.stringify({ source_account_id: source, destination_account_id: destination, amount: '1' })
-      const result = await cannon('seed', {
+      const { result, cpu } = await cannon(ctx, 'seed', {
         url: `${base}/v1/transfers`, connections, amount: 10_000, method: 'POST', headers: JSON_HEADERS, body,
       })
-      const row = toRow('1. seed: 10,000 × "1", 1001 → 1002', result)
+      const row = toRow('1. seed: 10,000 × "1", 1001 → 1002', result, cpu)
       const [after1, after2] = [await balance(base, source), await balance(base, destination)]
       const accepted = result.statusCodeStats?.['201']?.count ?? 0
       if (after1 !== '40000' || after2 !== '10000' || accepted !== 10_000) {
@@ -148,56 +161,61 @@ const SCENARIOS = {
   },
   uniform: {
     target: 'service',
-    async run({ base }) {
-      await ensureAccounts(base)
-      const result = await cannon('uniform', {
-        url: `${base}/v1/transfers`, connections, duration, method: 'POST', headers: JSON_HEADERS,
+    async run(ctx) {
+      await ensureAccounts(ctx.base)
+      const { result, cpu } = await cannon(ctx, 'uniform', {
+        url: `${ctx.base}/v1/transfers`, connections, duration, method: 'POST', headers: JSON_HEADERS,
         requests: [{ setupRequest: (request) => ({ ...request, body: transferBody() }) }],
       })
-      return toRow(`2. uniform transfers, 10,000 accounts`, result)
+      return toRow(`2. uniform transfers, 10,000 accounts`, result, cpu)
     },
   },
   'ceiling-transfer': {
     target: 'none',
-    async run({ databaseUrl }) {
+    async run({ databaseUrl, pids }) {
       if (!databaseUrl) throw new Error('the transfer ceiling needs the database; run without --url')
       const progress = progressLine('ceiling (a)')
+      // The ceiling's client is this process: its CPU is what stands in for the service's.
+      const meter = startCpuMeter({ target: process.pid, mariadb: pids.mariadb })
       const result = await runTransferCeiling({
         databaseUrl, poolSize: POOL_SIZE, connections, durationS: duration, pick: randomTransfer, progress: progress.update,
       }).finally(progress.end)
       const errors = Object.values(result.failures).reduce((a, b) => a + b, 0)
-      return { scenario: `(a) ceiling: stored procedure via mysql2, pool ${POOL_SIZE}`, ...result, non2xx: {}, errors, note: JSON.stringify(result.failures) === '{}' ? '' : JSON.stringify(result.failures) }
+      return {
+        scenario: `(a) ceiling: stored procedure via mysql2, pool ${POOL_SIZE}`, ...result, non2xx: {}, errors,
+        cpu: meter.stop(result.requests), note: JSON.stringify(result.failures) === '{}' ? '' : JSON.stringify(result.failures),
+      }
     },
   },
   reads: {
     target: 'service',
-    async run({ base }) {
-      await ensureAccounts(base)
-      return reads(base, '3. cache-hit reads, 10,000 accounts')
+    async run(ctx) {
+      await ensureAccounts(ctx.base)
+      return reads(ctx, '3. cache-hit reads, 10,000 accounts')
     },
   },
   'reads-uncached': {
     target: 'uncached',
-    async run({ base }) {
-      await ensureAccounts(base)
-      return reads(base, '3′. reads with REDIS_URL= (cache off)')
+    async run(ctx) {
+      await ensureAccounts(ctx.base)
+      return reads(ctx, '3′. reads with REDIS_URL= (cache off)')
     },
   },
   'ceiling-read': {
     target: 'ceiling-read',
-    async run({ base }) {
+    async run(ctx) {
       // It reads the keys the service cached; only the service can put them there.
-      const probe = await fetch(`${base}/v1/accounts/${ACCOUNTS.first}`)
+      const probe = await fetch(`${ctx.base}/v1/accounts/${ACCOUNTS.first}`)
       if (probe.status !== 200) throw new Error('ceiling-read needs the keys that `reads` caches: run it after reads')
-      return reads(base, '(b) ceiling: bare Fastify + ioredis GET')
+      return reads(ctx, '(b) ceiling: bare Fastify + ioredis GET')
     },
   },
   mix: {
     target: 'service',
-    async run({ base }) {
-      await ensureAccounts(base)
-      const result = await cannon('mix', {
-        url: base, connections, duration,
+    async run(ctx) {
+      await ensureAccounts(ctx.base)
+      const { result, cpu } = await cannon(ctx, 'mix', {
+        url: ctx.base, connections, duration,
         requests: [
           {
             setupRequest: (request) =>
@@ -207,7 +225,7 @@ const SCENARIOS = {
           },
         ],
       })
-      return toRow('4. mix: 80 % reads, 20 % transfers', result)
+      return toRow('4. mix: 80 % reads, 20 % transfers', result, cpu)
     },
   },
 }
@@ -273,7 +291,8 @@ async function main() {
         if (once && tracingName !== tracings[0]) continue
         const key = `${scenario.target}/${tracingName}`
         const base = await targetUrl(scenario.target, key, /** @type {Record<string, string>} */ (TRACING[tracingName]))
-        const row = await scenario.run({ base, databaseUrl })
+        const pids = { target: args.url ? undefined : running.get(key)?.pid, mariadb: databasePid() }
+        const row = await scenario.run({ base, databaseUrl, pids })
         if (tracings.length > 1 && scenario.target !== 'none' && scenario.target !== 'ceiling-read') row.scenario += ` [tracing ${tracingName}]`
         row.peakRssMb = running.get(key)?.peakRssMb()
         rows.push(row)

@@ -4,15 +4,17 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 
 /**
  * @typedef {{ scenario: string, requests: number, rps: number, p50: number, p90: number, p99: number,
- *   max: number, non2xx: Record<string, number>, errors: number, peakRssMb?: number | undefined, note?: string }} Row
+ *   max: number, non2xx: Record<string, number>, errors: number, peakRssMb?: number | undefined,
+ *   cpu?: Record<string, number | undefined>, note?: string }} Row
  */
 
 /**
  * @param {string} scenario
  * @param {import('autocannon').Result} result
+ * @param {Record<string, number | undefined>} [cpu] CPU µs per request, by process
  * @returns {Row}
  */
-export function toRow(scenario, result) {
+export function toRow(scenario, result, cpu) {
   /** @type {Record<string, number>} */
   const non2xx = {}
   for (const [status, stats] of Object.entries(result.statusCodeStats ?? {})) {
@@ -28,13 +30,14 @@ export function toRow(scenario, result) {
     max: result.latency.max,
     non2xx,
     errors: result.errors + result.timeouts,
+    cpu,
   }
 }
 
 /** @param {Row[]} rows */
 export function markdown(rows) {
-  const head = '| scenario | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | peak RSS MB | note |'
-  const rule = '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|'
+  const head = '| scenario | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | peak RSS MB | CPU µs/req: target | CPU µs/req: MariaDB | note |'
+  const rule = '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|'
   const lines = rows.map((r) =>
     [
       r.scenario,
@@ -47,6 +50,8 @@ export function markdown(rows) {
       Object.entries(r.non2xx).map(([s, n]) => `${s}: ${n}`).join(', ') || '0',
       r.errors,
       r.peakRssMb ?? '',
+      r.cpu?.target ?? '',
+      r.cpu?.mariadb ?? '',
       r.note ?? '',
     ].join(' | '),
   )

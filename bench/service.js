@@ -46,6 +46,7 @@ export async function startService({ env = {}, script = undefined }) {
   }
   return {
     url,
+    pid: child.pid,
     /** Peak resident set size (VmHWM) of the service process, in MB. */
     peakRssMb: () => peakRssMb(child.pid),
     stop: async () => {
