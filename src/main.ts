@@ -13,7 +13,7 @@ import { systemClock } from './adapters/system/clock.js'
 import { InFlight } from './adapters/system/in-flight.js'
 import { every } from './adapters/system/schedule.js'
 import { UuidV7Generator } from './adapters/system/uuid-v7.js'
-import { nameServerSpansByRoute } from './adapters/telemetry/route-spans.js'
+import { traceRequests } from './adapters/telemetry/http-spans.js'
 import { connectTelemetry } from './adapters/telemetry/sdk.js'
 import { traced } from './adapters/telemetry/traced.js'
 import { inSpan } from './adapters/telemetry/use-case-spans.js'
@@ -65,7 +65,7 @@ async function main(command: string | undefined): Promise<void> {
     listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),
     readiness: new MariadbReadiness(db),
     logger,
-    extensions: [nameServerSpansByRoute],
+    extensions: [traceRequests],
   })
 
   const sweep = inSpan.sweepIdempotencyKeys(

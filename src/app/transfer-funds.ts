@@ -1,8 +1,10 @@
 import type { Account, AccountId } from '../domain/account.js'
-import { AccountNotFound } from '../domain/errors.js'
+import { AccountNotFound, DomainError } from '../domain/errors.js'
 import type { Money } from '../domain/money.js'
 import { applyTransfer, checkTransferRequest, type Transfer } from '../domain/transfer.js'
 import type { AccountCache } from '../ports/account-cache.js'
+import type { AccountTransaction } from '../ports/account-store.js'
+import type { Clock } from '../ports/clock.js'
 import type { IdGenerator } from '../ports/id-generator.js'
 import { type Idempotency, type IdempotencyDeps, type IdempotentResult, runIdempotently } from './idempotently.js'
 
@@ -21,6 +23,11 @@ export interface TransferFundsInput {
 
 export type TransferFunds = (input: TransferFundsInput) => Promise<IdempotentResult<TransferFundsResult>>
 
+type TransferFundsDeps = IdempotencyDeps & { cache: AccountCache; ids: IdGenerator }
+
+/** A transfer as requested, before the clock stamps it. */
+type Request = Omit<Transfer, 'createdAt'>
+
 /**
  * Moves money between two accounts atomically: both balances and the transfer record commit
  * together or not at all. Throws SameAccount, InvalidAmount, AccountNotFound (naming the missing
@@ -29,25 +36,55 @@ export type TransferFunds = (input: TransferFundsInput) => Promise<IdempotentRes
  * Once committed, both accounts are refreshed in the cache before the result is returned, so
  * the caller's next read sees at least this transfer.
  */
-export function transferFunds(deps: IdempotencyDeps & { cache: AccountCache; ids: IdGenerator }): TransferFunds {
+export function transferFunds(deps: TransferFundsDeps): TransferFunds {
   return async ({ sourceAccountId, destinationAccountId, amount, idempotency }) => {
     checkTransferRequest(sourceAccountId, destinationAccountId, amount)
-    const id = deps.ids.next()
-    const result = await runIdempotently(deps, idempotency, async (tx) => {
-      const locked = await tx.lockAccounts([sourceAccountId, destinationAccountId])
-      const source = locked.get(sourceAccountId)
-      if (!source) throw new AccountNotFound(sourceAccountId)
-      const destination = locked.get(destinationAccountId)
-      if (!destination) throw new AccountNotFound(destinationAccountId)
-
-      const after = applyTransfer(source, destination, amount)
-      // Taken under the locks, so history order follows commit order as closely as the clock allows.
-      const transfer: Transfer = { id, sourceAccountId, destinationAccountId, amount, createdAt: deps.clock.now() }
-      await tx.recordTransfer(transfer, [after.source, after.destination])
-      return { transfer, accounts: [after.source, after.destination] as const }
-    })
+    const request: Request = { id: deps.ids.next(), sourceAccountId, destinationAccountId, amount }
+    // A key is claimed inside the transaction that does the work: keyed requests take the locking path.
+    const quick = idempotency ? undefined : await onCachedCopies(deps, request)
+    const result: IdempotentResult<TransferFundsResult> = quick
+      ? { kind: 'done', value: quick }
+      : await runIdempotently(deps, idempotency, (tx) => underLocks(tx, deps.clock, request))
     // Only after the commit: a refresh before it could publish a balance that then rolls back.
     if (result.kind === 'done') await deps.cache.put(result.value.accounts)
     return result
   }
+}
+
+/** The locking path: the rules are checked against both accounts locked, then the result is written. */
+async function underLocks(tx: AccountTransaction, clock: Clock, request: Request): Promise<TransferFundsResult> {
+  const locked = await tx.lockAccounts([request.sourceAccountId, request.destinationAccountId])
+  const source = locked.get(request.sourceAccountId)
+  if (!source) throw new AccountNotFound(request.sourceAccountId)
+  const destination = locked.get(request.destinationAccountId)
+  if (!destination) throw new AccountNotFound(request.destinationAccountId)
+
+  const after = applyTransfer(source, destination, request.amount)
+  // Taken under the locks, so history order follows commit order as closely as the clock allows.
+  const transfer: Transfer = { ...request, createdAt: clock.now() }
+  const accounts = [after.source, after.destination] as const
+  await tx.recordTransfer(transfer, accounts)
+  return { transfer, accounts }
+}
+
+/**
+ * The quick path, one round trip to the store: the rules are checked against the cached copies
+ * of both accounts, and the result is committed only if neither account has changed since (same
+ * version, hence same balance). Undefined, with nothing changed, when a copy is missing, when the
+ * rules refuse (a copy may be behind, and only the locked truth may refuse), or when an account
+ * has moved on; the locking path then decides.
+ */
+async function onCachedCopies(deps: TransferFundsDeps, request: Request): Promise<TransferFundsResult | undefined> {
+  const [source, destination] = await Promise.all([deps.cache.get(request.sourceAccountId), deps.cache.get(request.destinationAccountId)])
+  if (!source || !destination) return undefined
+  let after: ReturnType<typeof applyTransfer>
+  try {
+    after = applyTransfer(source, destination, request.amount)
+  } catch (error) {
+    if (error instanceof DomainError) return undefined
+    throw error
+  }
+  const transfer: Transfer = { ...request, createdAt: deps.clock.now() }
+  const accounts = [after.source, after.destination] as const
+  return (await deps.accounts.recordTransferIfUnchanged(transfer, accounts)) ? { transfer, accounts } : undefined
 }

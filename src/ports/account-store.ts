@@ -17,6 +17,16 @@ export interface AccountStore {
    * When the attempts run out it throws StoreUnavailable.
    */
   transaction<T>(work: (tx: AccountTransaction) => Promise<T>): Promise<T>
+
+  /**
+   * Records a transfer between two accounts and writes the accounts it produced, in a transaction
+   * of its own, provided each account is still at the version it was produced from (its `version`
+   * minus one): the rules were then checked against the truth. Resolves true once committed;
+   * false, with nothing changed, when either account has moved on or is missing, or when the
+   * attempt met a lock conflict. The caller then decides again under {@link transaction}.
+   * Throws StoreOutcomeUnknown when the answer was lost after the request was sent.
+   */
+  recordTransferIfUnchanged(transfer: Transfer, accounts: readonly [Account, Account]): Promise<boolean>
 }
 
 /** The operations available inside {@link AccountStore.transaction}. */

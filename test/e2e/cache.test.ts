@@ -79,11 +79,39 @@ describe('freshness', () => {
   it('refreshes both accounts with their new versions after a transfer commits (read-your-writes)', async () => {
     await api.createAccount(10, '100')
     await api.createAccount(11, '0')
+    const { committed } = store.quickTransfers
     expect((await api.transfer(10, 11, '30')).status).toBe(201)
+    // Both accounts were cached when opened: the transfer committed in one round trip.
+    expect(store.quickTransfers.committed).toBe(committed + 1)
     expect(await cached(10)).toBe('1:70')
     expect(await cached(11)).toBe('1:30')
     expect(await api.balance(10)).toBe('70')
     expect(await api.balance(11)).toBe('30')
+  })
+
+  it('decides under locks when a cached copy is behind: refuses if the money has gone since', async () => {
+    await api.createAccount(40, '100')
+    await api.createAccount(41, '0')
+    expect((await api.transfer(40, 41, '80')).status).toBe(201)
+    await service.redis?.set(keyOf(40), '0:100') // a copy from before that transfer
+    const { declined } = store.quickTransfers
+
+    const refused = await api.transfer(40, 41, '50')
+    expect(refused).toMatchObject({ status: 422, body: { code: 'INSUFFICIENT_FUNDS' } })
+    expect(store.quickTransfers.declined).toBe(declined + 1)
+    expect([await committed(40), await committed(41)]).toEqual(['1:20', '1:80'])
+  })
+
+  it('decides under locks when a cached copy is behind: does not refuse money that arrived since', async () => {
+    await api.createAccount(42, '100')
+    await api.createAccount(43, '0')
+    await api.createAccount(44, '500')
+    expect((await api.transfer(44, 42, '400')).status).toBe(201)
+    await service.redis?.set(keyOf(42), '0:100') // a copy from before that credit
+
+    expect((await api.transfer(42, 43, '300')).status).toBe(201)
+    expect([await committed(42), await committed(43)]).toEqual(['2:200', '1:300'])
+    expect(await cached(42)).toBe('2:200')
   })
 
   it('keeps the newer balance when a slow miss-fill lands after a transfer (deterministic race)', async () => {

@@ -121,4 +121,40 @@ describe('transferFunds', () => {
     ).rejects.toBeInstanceOf(BalanceLimitExceeded)
     expect(balanceOf(1001)).toBe('500')
   })
+
+  describe('with both accounts cached', () => {
+    const cacheAs = (id: AccountId, balance: string, version: number) => cache.entries.set(id, { id, balance: money(balance), version })
+
+    it('commits without a locking transaction when the cached copies are current', async () => {
+      cacheAs(1001, '500', 0)
+      cacheAs(2002, '0', 0)
+      const { accounts } = await transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('150') })
+      expect(store.transactionsRun).toBe(0)
+      expect([balanceOf(1001), balanceOf(2002)]).toEqual(['350', '150'])
+      expect(store.transfers).toHaveLength(1)
+      expect(cache.puts).toEqual([accounts])
+    })
+
+    it('refuses under locks, not on a copy that is behind: the source was drained since', async () => {
+      store.seed({ id: 1001, balance: money('30'), version: 1 })
+      cacheAs(1001, '500', 0)
+      cacheAs(2002, '0', 0)
+      await expect(transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('50') })).rejects.toBeInstanceOf(
+        InsufficientFunds,
+      )
+      expect(store.transactionsRun).toBe(1)
+      expect([balanceOf(1001), balanceOf(2002)]).toEqual(['30', '0'])
+      expect(store.transfers).toHaveLength(0)
+    })
+
+    it('does not refuse on a copy that is behind: the source was credited since', async () => {
+      store.seed({ id: 1001, balance: money('900'), version: 1 })
+      cacheAs(1001, '10', 0)
+      cacheAs(2002, '0', 0)
+      await transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('600') })
+      expect(store.transactionsRun).toBe(1)
+      expect([balanceOf(1001), balanceOf(2002)]).toEqual(['300', '600'])
+      expect(store.accounts.get(1001)?.version).toBe(2)
+    })
+  })
 })

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Kysely } from 'kysely'
+import { CompiledQuery, type Kysely } from 'kysely'
 import type { Account, AccountId } from '../../domain/account.js'
 import { AccountExists } from '../../domain/errors.js'
 import { Money } from '../../domain/money.js'
@@ -8,7 +8,7 @@ import type { AccountStore, AccountTransaction } from '../../ports/account-store
 import { IdempotencyKeyInUse, IdempotencyKeyTaken, StoreOutcomeUnknown, StoreUnavailable } from '../../ports/errors.js'
 import type { StoredResponse } from '../../ports/idempotency.js'
 import { BatchedTransaction } from './batched-transaction.js'
-import { isDuplicateKey, isLockConflict, isLockWaitTimeout, translate } from './driver-errors.js'
+import { isDuplicateKey, isLockConflict, isLockWaitTimeout, isServerError, translate } from './driver-errors.js'
 import type { AccountsTable, Database } from './tables.js'
 
 export interface RetryPolicy {
@@ -71,6 +71,34 @@ export class MariadbAccountStore implements AccountStore {
         // Full jitter, so the transactions that collided do not collide again in step.
         await sleep(Math.random() * this.retry.baseDelayMs * 2 ** (attempt - 1))
       }
+    }
+  }
+
+  async recordTransferIfUnchanged(transfer: Transfer, [source, destination]: readonly [Account, Account]): Promise<boolean> {
+    const call = CompiledQuery.raw('CALL transfer_if_unchanged(?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+      transfer.id,
+      ...[source, destination].flatMap((account) => [account.id, account.version - 1, account.balance.toString()]),
+      transfer.amount.toString(),
+      transfer.createdAt,
+    ])
+    try {
+      return await this.db.connection().execute(async (connection) => {
+        try {
+          // mysql2 answers a CALL with the procedure's result set, then the CALL's own status.
+          const { rows } = await connection.executeQuery(call)
+          const [answer] = rows as unknown as [{ applied: number }[]]
+          return answer[0]?.applied === 1
+        } catch (error) {
+          // Sent on a connection that then failed: the procedure may or may not have committed.
+          if (!isServerError(error)) throw new StoreOutcomeUnknown('The transfer was sent but its answer was lost', { cause: error })
+          throw error
+        }
+      })
+    } catch (error) {
+      if (error instanceof StoreOutcomeUnknown) throw error
+      // The procedure rolled back; the locking path waits and retries where this one gives way.
+      if (isLockConflict(error)) return false
+      throw translate(error)
     }
   }
 }

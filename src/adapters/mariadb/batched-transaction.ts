@@ -1,5 +1,6 @@
 import { CompiledQuery, type Kysely } from 'kysely'
 import { StoreOutcomeUnknown } from '../../ports/errors.js'
+import { isServerError } from './driver-errors.js'
 
 export interface Statement {
   sql: string
@@ -76,9 +77,3 @@ export class BatchedTransaction {
 const BEGIN: Statement = { sql: 'START TRANSACTION', parameters: [] }
 const COMMIT: Statement = { sql: 'COMMIT', parameters: [] }
 const ROLLBACK: Statement = { sql: 'ROLLBACK', parameters: [] }
-
-/** The server answered with an SQL error: the connection is fine and the statement did not run. */
-function isServerError(error: unknown): boolean {
-  const { errno, fatal } = (error ?? {}) as { errno?: unknown; fatal?: unknown }
-  return typeof errno === 'number' && fatal !== true
-}

@@ -1,4 +1,6 @@
 import type { MysqlPool, MysqlPoolConnection, MysqlQueryResult } from 'kysely'
+import { endClientSpan, startClientSpan } from '../telemetry/client-spans.js'
+import { describeStatement } from './statement-spans.js'
 
 /** The subset of mysql2's callback Pool that this adapter uses. */
 export interface RawPool extends MysqlPool {
@@ -76,12 +78,15 @@ function timedConnection(raw: RawConnection, timeout: number): MysqlPoolConnecti
     connect: (callback) => raw.connect(callback),
     destroy: () => raw.destroy(),
     release: () => raw.release(),
-    query: (sql, parameters, callback) =>
-      raw.query({ sql, timeout }, parameters, (error, result) => {
+    query: (sql, parameters, callback) => {
+      const span = startClientSpan(() => describeStatement(sql, raw.config))
+      return raw.query({ sql, timeout }, parameters, (error, result) => {
+        endClientSpan(span, error)
         // The server may still answer later; a connection in that state must not be reused.
         if (isTimeout(error)) raw.destroy()
         callback?.(error, result)
-      }),
+      })
+    },
   }
 }
 

@@ -46,6 +46,12 @@ export function isLockWaitTimeout(error: unknown): boolean {
   return fields(error).errno === ER_LOCK_WAIT_TIMEOUT
 }
 
+/** The server answered with an SQL error: the connection is fine and the statement did not run. */
+export function isServerError(error: unknown): boolean {
+  const { errno, fatal } = (error ?? {}) as { errno?: unknown; fatal?: unknown }
+  return typeof errno === 'number' && fatal !== true
+}
+
 export function isUnavailable(error: unknown): boolean {
   const { code, message, fatal } = fields(error)
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true

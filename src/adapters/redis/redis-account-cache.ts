@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis'
 import type { Account, AccountId } from '../../domain/account.js'
 import { Money } from '../../domain/money.js'
 import type { AccountCache } from '../../ports/account-cache.js'
+import { commandSpan } from './command-spans.js'
 
 const PUT_IF_NEWER = readFileSync(new URL('./put-if-newer.lua', import.meta.url), 'utf8')
 
@@ -57,7 +58,7 @@ export class RedisAccountCache implements AccountCache {
   async get(id: AccountId): Promise<Account | undefined> {
     if (this.unsettled.has(id)) return undefined
     try {
-      const value = await this.redis.get(this.key(id))
+      const value = await commandSpan(this.redis, 'GET', () => this.redis.get(this.key(id)))
       return value === null ? undefined : decode(id, value)
     } catch (error) {
       this.warn(error, 'cache read failed; reading from the database')
@@ -94,7 +95,8 @@ export class RedisAccountCache implements AccountCache {
       account.balance.toString(),
       Math.round(ttlMs * (1 + Math.random() * jitter)),
     ])
-    await this.redis.putIfNewer(keys.length, ...keys, ...args)
+    // ioredis sends a defined command as EVALSHA (EVAL once, if Redis lost the script).
+    await commandSpan(this.redis, 'EVALSHA', () => this.redis.putIfNewer(keys.length, ...keys, ...args))
   }
 
   /** Keeps the newest failed snapshot of each account. */

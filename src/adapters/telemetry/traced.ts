@@ -1,8 +1,8 @@
-import { type Attributes, SpanStatusCode, trace } from '@opentelemetry/api'
-import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions'
+import { type Attributes, type Span, trace } from '@opentelemetry/api'
 import { IdempotencyKeyReused } from '../../app/idempotently.js'
 import { DomainError } from '../../domain/errors.js'
 import { IdempotencyKeyInUse } from '../../ports/errors.js'
+import { recordFailure } from './failures.js'
 
 const tracer = trace.getTracer('internal-transfers')
 
@@ -18,7 +18,8 @@ export interface SpanAttributes<A extends unknown[], R> {
 
 /**
  * Runs every call of `fn` inside an active span named `name`, so the SQL statements and Redis
- * commands it issues become the span's children. A refusal (a domain rule, or an idempotency key
+ * commands it issues become the span's children. A call made within an unsampled request runs
+ * without one, as the sampler would drop it anyway. A refusal (a domain rule, or an idempotency key
  * misused or still in use) is an answer, not a fault: its code becomes `app.outcome` and the status
  * stays unset. Any other error marks the span ERROR, is recorded as an exception and sets
  * `error.type`. Errors are rethrown unchanged: what the client sees is still decided by the HTTP
@@ -30,35 +31,32 @@ export function traced<A extends unknown[], R>(
   attributes: SpanAttributes<A, R> = {},
 ): (...args: A) => Promise<R> {
   return (...args) =>
-    tracer.startActiveSpan(name, { attributes: attributes.input?.(...args) ?? {} }, async (span) => {
-      try {
-        const result = await fn(...args)
-        // Most requests are not sampled: skip building attributes nobody records.
-        if (span.isRecording()) span.setAttributes({ ...attributes.result?.(result), [ATTR_APP_OUTCOME]: 'ok' })
-        return result
-      } catch (error) {
-        if (isRefusal(error)) {
-          span.setAttribute(ATTR_APP_OUTCOME, error.code)
-        } else {
-          const failure = error instanceof Error ? error : new Error(String(error))
-          span.setAttributes({ [ATTR_APP_OUTCOME]: 'error', [ATTR_ERROR_TYPE]: errorType(failure) })
-          span.recordException(failure)
-          span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message })
-        }
-        throw error
-      } finally {
-        span.end()
-      }
-    })
+    // Inside a request that is not recorded, the span would not be either: skip its cost.
+    trace.getActiveSpan()?.isRecording() === false
+      ? fn(...args)
+      : tracer.startActiveSpan(name, { attributes: attributes.input?.(...args) ?? {} }, (span) => run(span, fn, args, attributes))
+}
+
+async function run<A extends unknown[], R>(span: Span, fn: (...args: A) => Promise<R>, args: A, attributes: SpanAttributes<A, R>) {
+  try {
+    const result = await fn(...args)
+    // Skip building attributes nobody records.
+    if (span.isRecording()) span.setAttributes({ ...attributes.result?.(result), [ATTR_APP_OUTCOME]: 'ok' })
+    return result
+  } catch (error) {
+    if (isRefusal(error)) {
+      span.setAttribute(ATTR_APP_OUTCOME, error.code)
+    } else {
+      span.setAttribute(ATTR_APP_OUTCOME, 'error')
+      recordFailure(span, error)
+    }
+    throw error
+  } finally {
+    span.end()
+  }
 }
 
 /** Errors the client caused and can correct or wait out; the HTTP layer answers them with a 4xx. */
 function isRefusal(error: unknown): error is DomainError | IdempotencyKeyReused | IdempotencyKeyInUse {
   return error instanceof DomainError || error instanceof IdempotencyKeyReused || error instanceof IdempotencyKeyInUse
-}
-
-/** A stable code when the error carries one (StoreUnavailable, driver errors), else its class. */
-function errorType(error: Error): string {
-  const code = (error as { code?: unknown }).code
-  return typeof code === 'string' ? code : error.constructor.name
 }

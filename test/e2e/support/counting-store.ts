@@ -1,9 +1,13 @@
 import type { Account, AccountId } from '../../../src/domain/account.js'
 import type { AccountStore, AccountTransaction } from '../../../src/ports/account-store.js'
 
-/** Wraps the real store: counts its reads and can hold them after the database has answered. */
+/**
+ * Wraps the real store: counts its reads and can hold them after the database has answered, and
+ * counts the one-round-trip transfers it committed and declined.
+ */
 export class CountingStore implements AccountStore {
   reads = 0
+  readonly quickTransfers = { committed: 0, declined: 0 }
   private gate: Promise<void> | undefined
   private open: () => void = () => {}
 
@@ -28,5 +32,11 @@ export class CountingStore implements AccountStore {
 
   transaction<T>(work: (tx: AccountTransaction) => Promise<T>): Promise<T> {
     return this.inner.transaction(work)
+  }
+
+  recordTransferIfUnchanged: AccountStore['recordTransferIfUnchanged'] = async (transfer, accounts) => {
+    const committed = await this.inner.recordTransferIfUnchanged(transfer, accounts)
+    this.quickTransfers[committed ? 'committed' : 'declined']++
+    return committed
   }
 }

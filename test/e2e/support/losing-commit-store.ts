@@ -20,6 +20,9 @@ export class LosingCommitStore implements AccountStore {
 
   find: AccountStore['find'] = (id) => this.inner.find(id)
 
+  recordTransferIfUnchanged: AccountStore['recordTransferIfUnchanged'] = (transfer, accounts) =>
+    this.inner.recordTransferIfUnchanged(transfer, accounts)
+
   async transaction<T>(work: (tx: AccountTransaction) => Promise<T>): Promise<T> {
     const outcome = this.armed
     if (!outcome) return this.inner.transaction(work)

@@ -20,6 +20,8 @@ export class InMemoryAccountStore implements AccountStore {
   readonly accounts = new Map<AccountId, Account>()
   readonly transfers: Transfer[] = []
   readonly keys = new Map<string, KeyRow>()
+  /** Transactions run so far: the locking path. */
+  transactionsRun = 0
 
   /** Test setup: an account as if committed earlier. */
   seed(account: Account): void {
@@ -31,6 +33,7 @@ export class InMemoryAccountStore implements AccountStore {
   }
 
   async transaction<T>(work: (tx: AccountTransaction) => Promise<T>): Promise<T> {
+    this.transactionsRun++
     const locked = new Map<AccountId, Account>()
     const written = new Map<AccountId, Account>()
     const transfers: Transfer[] = []
@@ -74,6 +77,13 @@ export class InMemoryAccountStore implements AccountStore {
       this.keys.set(key, row)
     }
     return result
+  }
+
+  async recordTransferIfUnchanged(transfer: Transfer, accounts: readonly [Account, Account]): Promise<boolean> {
+    if (accounts.some((account) => this.accounts.get(account.id)?.version !== account.version - 1)) return false
+    for (const account of accounts) this.accounts.set(account.id, account)
+    this.transfers.push(transfer)
+    return true
   }
 
   /** The committed keys, seen through the IdempotencyRecords port. */
