@@ -6,10 +6,15 @@ import type { IdGenerator } from '../../ports/id-generator.js'
  * 12-bit rand_a field is a counter (method 1 of RFC 9562 §6.2), so ids from this process sort
  * in the order they were made.
  */
+/** Random bytes fetched per system call: one call serves 256 ids instead of one. */
+const POOL_BYTES = 16 * 256
+
 export class UuidV7Generator implements IdGenerator {
   private lastMs = 0
   private counter = 0
   private readonly bytes = new Uint8Array(16)
+  private readonly pool = new Uint8Array(POOL_BYTES)
+  private poolOffset = POOL_BYTES
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -27,7 +32,12 @@ export class UuidV7Generator implements IdGenerator {
       this.lastMs = ms
       this.counter = 0
     }
-    const b = randomFillSync(this.bytes)
+    if (this.poolOffset === POOL_BYTES) {
+      randomFillSync(this.pool)
+      this.poolOffset = 0
+    }
+    const b = this.bytes
+    b.set(this.pool.subarray(this.poolOffset, (this.poolOffset += 16)))
     b[0] = Math.floor(ms / 2 ** 40) & 0xff
     b[1] = Math.floor(ms / 2 ** 32) & 0xff
     b[2] = (ms >>> 24) & 0xff
