@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Money } from '../../src/domain/money.js'
+import { CountingStore } from './support/counting-store.js'
+import { type RedisServer, startRedisServer } from './support/redis-server.js'
 import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
 
 // The oracle works in integer units of 10^-18 with BigInt, independently of the service's decimal.js.
@@ -13,16 +16,30 @@ const WORKERS = 40
 const TRANSFERS_PER_WORKER = 30
 const FIRST_ID = 100
 
-let service: RunningService
-let api: ReturnType<typeof client>
+describe.each([
+  { mode: 'without a cache, every one under locks', cached: false },
+  { mode: 'with the cache, most on cached copies and the conflicting ones under locks', cached: true },
+])('concurrent transfers $mode', ({ cached }) => {
+  let service: RunningService
+  let api: ReturnType<typeof client>
+  let store: CountingStore
+  let redisServer: RedisServer | undefined
 
-beforeAll(async () => {
-  service = await startService({ databaseUrl: freshDatabaseUrl('concurrency'), env: { DB_POOL_SIZE: '16' } })
-  api = client(service.baseUrl)
-})
-afterAll(() => service.stop())
+  beforeAll(async () => {
+    redisServer = cached ? await startRedisServer() : undefined
+    service = await startService({
+      databaseUrl: freshDatabaseUrl(cached ? 'concurrency_cached' : 'concurrency'),
+      ...(redisServer ? { redisUrl: redisServer.url } : {}),
+      env: { DB_POOL_SIZE: '16' },
+      decorateStore: (inner) => (store = new CountingStore(inner)),
+    })
+    api = client(service.baseUrl)
+  })
+  afterAll(async () => {
+    await service.stop()
+    await redisServer?.stop()
+  })
 
-describe('concurrent transfers', () => {
   it('conserve money exactly and match the acknowledged transfers account by account', async () => {
     const ids = Array.from({ length: ACCOUNTS }, (_, i) => FIRST_ID + i)
     const initial = new Map<number, bigint>()
@@ -60,8 +77,16 @@ describe('concurrent transfers', () => {
 
     let totalBefore = 0n
     let totalAfter = 0n
+    const stored = new Map(
+      (await service.db.selectFrom('accounts').select(['account_id', 'balance']).execute()).map((row) => [
+        Number(row.account_id),
+        Money.parse(row.balance)?.toString() ?? 'invalid',
+      ]),
+    )
     for (const id of ids) {
       const balance = toUnits(await api.balance(id))
+      // What the API answers (from the cache, when on) is what MariaDB holds.
+      expect(stored.get(id), `account ${id} in MariaDB`).toBe(await api.balance(id))
       const expected = (initial.get(id) as bigint) + (net.get(id) as bigint)
       expect(balance, `account ${id}`).toBe(expected)
       expect(balance >= 0n, `account ${id} is negative`).toBe(true)
@@ -76,5 +101,14 @@ describe('concurrent transfers', () => {
       .select((eb) => eb.fn.countAll<number>().as('count'))
       .executeTakeFirstOrThrow()
     expect(Number(row.count)).toBe(statuses.get(201))
+
+    // Both paths really ran: one-round-trip commits, and compare-and-sets that found an account moved on.
+    const { committed, declined } = store.quickTransfers
+    if (cached) {
+      expect(committed).toBeGreaterThan(0)
+      expect(declined).toBeGreaterThan(0)
+    } else {
+      expect(committed + declined).toBe(0)
+    }
   })
 })
