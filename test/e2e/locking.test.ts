@@ -109,6 +109,44 @@ describe('a transfer whose accounts stay locked', () => {
   })
 })
 
+describe('MariadbAccountStore.recordTransferIfUnchanged', () => {
+  const store = () => new MariadbAccountStore(service.db)
+  /** Accounts 5 and 6 as committed, and what a transfer of `amount` from 5 to 6 would make of them. */
+  async function planned(id: string, amount: string) {
+    await Promise.all([5, 6].map((n) => api.createAccount(n, '100')))
+    const [source, destination] = await Promise.all([store().find(5), store().find(6)])
+    if (!source || !destination) throw new Error('accounts 5 and 6 should exist')
+    const money = Money.parse(amount)!
+    const after = [
+      { ...source, balance: source.balance.minus(money), version: source.version + 1 },
+      { ...destination, balance: destination.balance.plus(money), version: destination.version + 1 },
+    ] as const
+    return { transfer: { id, sourceAccountId: 5, destinationAccountId: 6, amount: money, createdAt: new Date() }, after }
+  }
+  const transferRows = async (id: string) =>
+    (await service.db.selectFrom('transfers').select('transfer_id').where('transfer_id', '=', id).execute()).length
+
+  it('commits when both versions are unchanged, and writes nothing once one has moved on', async () => {
+    const first = await planned('00000000-0000-7000-8000-000000000005', '30')
+    expect(await store().recordTransferIfUnchanged(first.transfer, first.after)).toBe(true)
+    expect([await api.balance(5), await api.balance(6), await transferRows(first.transfer.id)]).toEqual(['70', '130', 1])
+
+    // The same plan again: both accounts are now one version past it.
+    const again = { ...first.transfer, id: '00000000-0000-7000-8000-000000000006' }
+    expect(await store().recordTransferIfUnchanged(again, first.after)).toBe(false)
+    expect([await api.balance(5), await api.balance(6), await transferRows(again.id)]).toEqual(['70', '130', 0])
+  })
+
+  it('gives way with false on a lock wait, leaving the decision to the locking path', async () => {
+    const { transfer, after } = await planned('00000000-0000-7000-8000-000000000007', '1')
+    await service.db.transaction().execute(async (holder) => {
+      await sql`SELECT * FROM accounts WHERE account_id = 6 FOR UPDATE`.execute(holder)
+      expect(await store().recordTransferIfUnchanged(transfer, after)).toBe(false)
+    })
+    expect(await transferRows(transfer.id)).toBe(0)
+  })
+})
+
 describe('a saturated pool', () => {
   it('answers 503 at once to requests beyond the wait queue, and serves the queued ones', async () => {
     const small = await startService({
