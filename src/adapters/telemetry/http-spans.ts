@@ -26,9 +26,9 @@ const tracer = trace.getTracer('internal-transfers')
  *
  * Fastify hooks instead of the generic HTTP instrumentation: that one builds a dozen attributes
  * and patches the request and response emitters for every request before the sampler has
- * spoken, which cost a quarter of the cached-read throughput (load harness, --tracing
- * unsampled against off). Here an unsampled request costs a span object and three context
- * switches; attributes are built only for recorded spans.
+ * spoken, about 17 µs of the 71 µs of CPU a cached read took with nothing sampled (load
+ * harness). Here an unsampled request costs a span object and three context switches;
+ * attributes are built only for recorded spans.
  */
 export function traceRequests(app: FastifyInstance): void {
   app.decorateRequest('traceContext', null)

@@ -11,8 +11,8 @@ let running: { sdk: NodeSDK; exporter: WarningExporter } | undefined
 
 /**
  * Without OTEL_TRACES_SAMPLER: one new trace in ten is recorded, and a caller's sampling decision
- * (the traceparent flag) is always followed. Recording every request costs about half the read
- * throughput (see the load harness's --tracing), a price to choose with OTEL_TRACES_SAMPLER=always_on.
+ * (the traceparent flag) is always followed. Recording every request costs about a third of the
+ * read throughput (see the load harness's --tracing), a price to choose with OTEL_TRACES_SAMPLER=always_on.
  */
 const DEFAULT_SAMPLER = () => new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) })
 
@@ -39,7 +39,8 @@ export function startTelemetry(): void {
     instrumentations: [
       // trace_id and span_id on every log line written inside a span; the logs stay on stdout.
       new PinoInstrumentation({ disableLogSending: true }),
-    ],  })
+    ],
+  })
   sdk.start()
   running = { sdk, exporter }
 }
