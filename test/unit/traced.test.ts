@@ -1,4 +1,4 @@
-import { SpanStatusCode, trace } from '@opentelemetry/api'
+import { SpanStatusCode, context, trace } from '@opentelemetry/api'
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { traced } from '../../src/adapters/telemetry/traced.js'
@@ -77,5 +77,18 @@ describe('traced', () => {
   it('names the error type by its class when it has no code', async () => {
     await expect(traced('get-account', async () => Promise.reject(new TypeError('boom')))()).rejects.toThrow('boom')
     expect(finished()[0]?.attributes['error.type']).toBe('TypeError')
+  })
+
+  it('runs the call without a span inside a request that is not recorded', async () => {
+    const unsampled = trace.wrapSpanContext({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 0 })
+    const seen: (string | undefined)[] = []
+    const read = traced('get-account', async () => {
+      seen.push(trace.getActiveSpan()?.spanContext().spanId)
+      return 'answer'
+    })
+
+    expect(await context.with(trace.setSpan(context.active(), unsampled), () => read())).toBe('answer')
+    expect(seen).toEqual(['00f067aa0ba902b7'])
+    expect(finished()).toEqual([])
   })
 })
