@@ -1,4 +1,4 @@
-import type { DatabaseSettings } from './adapters/mariadb/database.js'
+import { type DatabaseSettings, parseDatabaseUrl } from './adapters/mariadb/database.js'
 import type { RedisSettings } from './adapters/redis/client.js'
 
 export interface CacheSettings extends RedisSettings {
@@ -50,6 +50,13 @@ export function loadConfig(env: Env = process.env): Config {
 
   const url = text('DATABASE_URL', 'mysql://root@127.0.0.1:3306/transfers')
   if (!URL.canParse(url)) problems.push('DATABASE_URL must be a URL such as mysql://user:password@host:3306/transfers')
+  else {
+    try {
+      parseDatabaseUrl(url)
+    } catch (error) {
+      problems.push((error as Error).message)
+    }
+  }
 
   // Unset means the local default; set but empty means no cache at all.
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379'

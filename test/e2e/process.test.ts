@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { existsSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'kysely'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -17,6 +18,33 @@ async function runMigrate(databaseUrl: string): Promise<{ code: number | null; o
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
   const [code] = await once(child, 'exit')
   return { code: code as number | null, output }
+}
+
+/** Names the server a URL reaches, so a socket is trusted only when it leads to the same one. */
+async function serverIdentity(databaseUrl: string): Promise<string> {
+  const db = openDatabase(loadConfig({ DATABASE_URL: databaseUrl }).database)
+  try {
+    const { rows } = await sql<{ id: string }>`SELECT CONCAT_WS(' ', @@hostname, @@port, @@datadir, @@socket) AS id`.execute(db)
+    return rows[0]?.id ?? ''
+  } finally {
+    await db.destroy()
+  }
+}
+
+/**
+ * The server's Unix socket when the server runs on this host (the local fallback of the suite),
+ * undefined for a container, whose socket is not reachable from here.
+ */
+async function localSocket(databaseUrl: string): Promise<string | undefined> {
+  const overTcp = new URL(databaseUrl)
+  overTcp.pathname = '/information_schema'
+  const identity = await serverIdentity(overTcp.toString())
+  const socket = identity.split(' ').at(-1)
+  if (!socket || !existsSync(socket)) return undefined
+  const overSocket = new URL(`mysql://${overTcp.username}:${overTcp.password}@localhost/information_schema`)
+  overSocket.searchParams.set('socketPath', socket)
+  const same = await serverIdentity(overSocket.toString()).then((other) => other === identity, () => false)
+  return same ? socket : undefined
 }
 
 const cleanups: (() => Promise<void>)[] = []
@@ -74,6 +102,33 @@ describe('the service process', () => {
     withDatabase(databaseUrl)
     expect((await client(service.baseUrl).get('/readyz')).status).toBe(200)
     service.child.kill('SIGINT')
+    expect(await service.exited).toBe(0)
+  })
+
+  it('reaches MariaDB through the Unix socket DATABASE_URL names (local server only)', async (context) => {
+    const overTcp = freshDatabaseUrl('socket')
+    const socket = await localSocket(overTcp)
+    if (!socket) return context.skip('the database server is not on this host (a container): no socket to reach')
+    const overSocket = new URL(overTcp)
+    overSocket.host = 'localhost'
+    overSocket.searchParams.set('socketPath', socket)
+    const service = await spawnService({ DATABASE_URL: overSocket.toString() })
+    cleanups.push(async () => {
+      if (service.child.exitCode === null) service.child.kill('SIGKILL')
+    })
+    const db = withDatabase(overTcp)
+    const api = client(service.baseUrl)
+
+    expect((await api.createAccount(1, '10')).status).toBe(201)
+    expect((await api.createAccount(2, '0')).status).toBe(201)
+    expect((await api.transfer(1, 2, '2.5')).status).toBe(201)
+    expect(await api.balance(2)).toBe('2.5')
+    // A socket client shows as 'localhost' in the process list, a TCP one as 'address:port'.
+    const database = overSocket.pathname.slice(1)
+    const clients = await sql<{ host: string }>`SELECT host FROM information_schema.processlist WHERE db = ${database}`.execute(db)
+    const hosts = clients.rows.map((row) => row.host)
+    expect(hosts).toContain('localhost')
+    service.child.kill('SIGTERM')
     expect(await service.exited).toBe(0)
   })
 
