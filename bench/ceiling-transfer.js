@@ -30,10 +30,13 @@ BEGIN
 END`
 
 /**
- * @param {{ databaseUrl: string, poolSize: number, connections: number, durationS: number,
- *   pick: () => { from: number, to: number, amount: string }, progress: (done: number) => void }} options
+ * Calls the procedure for `warmupS` seconds unmeasured (as the service's scenarios warm up), then
+ * for `durationS` seconds measured; `startMeter` is started between the two.
+ * @param {{ databaseUrl: string, poolSize: number, connections: number, warmupS: number, durationS: number,
+ *   pick: () => { from: number, to: number, amount: string }, progress: (done: number) => void,
+ *   startMeter: () => { stop: (requests: number) => Record<string, number | undefined> } }} options
  */
-export async function runTransferCeiling({ databaseUrl, poolSize, connections, durationS, pick, progress }) {
+export async function runTransferCeiling({ databaseUrl, poolSize, connections, warmupS, durationS, pick, progress, startMeter }) {
   const pool = mysql.createPool({ uri: databaseUrl, connectionLimit: poolSize, queueLimit: 0 })
   try {
     await pool.query('DROP PROCEDURE IF EXISTS bench_transfer')
@@ -42,24 +45,32 @@ export async function runTransferCeiling({ databaseUrl, poolSize, connections, d
     const latencies = []
     /** @type {Record<string, number>} */
     const failures = {}
-    const end = Date.now() + durationS * 1000
-    const started = Date.now()
-    await Promise.all(
-      Array.from({ length: connections }, async () => {
-        while (Date.now() < end) {
-          const { from, to, amount } = pick()
-          const t0 = performance.now()
-          try {
-            await pool.query('CALL bench_transfer(?, ?, ?, ?)', [randomUUID(), from, to, amount])
-          } catch (error) {
-            const reason = /** @type {{ message?: string }} */ (error).message ?? 'error'
-            failures[reason] = (failures[reason] ?? 0) + 1
+    /** @param {number} seconds @param {boolean} measured */
+    const drive = (seconds, measured) => {
+      const end = Date.now() + seconds * 1000
+      return Promise.all(
+        Array.from({ length: connections }, async () => {
+          while (Date.now() < end) {
+            const { from, to, amount } = pick()
+            const t0 = performance.now()
+            try {
+              await pool.query('CALL bench_transfer(?, ?, ?, ?)', [randomUUID(), from, to, amount])
+            } catch (error) {
+              const reason = /** @type {{ message?: string }} */ (error).message ?? 'error'
+              if (measured) failures[reason] = (failures[reason] ?? 0) + 1
+            }
+            if (measured) {
+              latencies.push(performance.now() - t0)
+              progress(latencies.length)
+            }
           }
-          latencies.push(performance.now() - t0)
-          progress(latencies.length)
-        }
-      }),
-    )
+        }),
+      )
+    }
+    await drive(warmupS, false)
+    const meter = startMeter()
+    const started = Date.now()
+    await drive(durationS, true)
     const seconds = (Date.now() - started) / 1000
     latencies.sort((a, b) => a - b)
     const at = (/** @type {number} */ q) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0)
@@ -71,6 +82,7 @@ export async function runTransferCeiling({ databaseUrl, poolSize, connections, d
       p99: at(0.99),
       max: Math.round(latencies.at(-1) ?? 0),
       failures,
+      cpu: meter.stop(latencies.length),
     }
   } finally {
     await pool.end()
