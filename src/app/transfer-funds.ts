@@ -7,6 +7,7 @@ import type { AccountTransaction } from '../ports/account-store.js'
 import type { Clock } from '../ports/clock.js'
 import type { IdGenerator } from '../ports/id-generator.js'
 import { type Idempotency, type IdempotencyDeps, type IdempotentResult, runIdempotently } from './idempotently.js'
+import { RecentConflicts } from './recent-conflicts.js'
 
 export interface TransferFundsResult {
   transfer: Transfer
@@ -29,6 +30,13 @@ type TransferFundsDeps = IdempotencyDeps & { cache: AccountCache; ids: IdGenerat
 type Request = Omit<Transfer, 'createdAt'>
 
 /**
+ * How long an account that lost a compare-and-set skips the quick path. Long enough that a hot
+ * account tries it a few times a second rather than on every transfer; short enough that an
+ * account which met one coincidental conflict soon goes back to one round trip.
+ */
+const CONFLICT_MEMORY_MS = 250
+
+/**
  * Moves money between two accounts atomically: both balances and the transfer record commit
  * together or not at all. Throws SameAccount, InvalidAmount, AccountNotFound (naming the missing
  * account, source first), InsufficientFunds or BalanceLimitExceeded with nothing changed.
@@ -37,11 +45,14 @@ type Request = Omit<Transfer, 'createdAt'>
  * the caller's next read sees at least this transfer.
  */
 export function transferFunds(deps: TransferFundsDeps): TransferFunds {
+  const conflicts = new RecentConflicts(CONFLICT_MEMORY_MS)
   return async ({ sourceAccountId, destinationAccountId, amount, idempotency }) => {
     checkTransferRequest(sourceAccountId, destinationAccountId, amount)
     const request: Request = { id: deps.ids.next(), sourceAccountId, destinationAccountId, amount }
+    const ids = [sourceAccountId, destinationAccountId]
     // A key is claimed inside the transaction that does the work: keyed requests take the locking path.
-    const quick = idempotency ? undefined : await onCachedCopies(deps, request)
+    const tryQuick = !idempotency && !conflicts.involves(ids, deps.clock.now().getTime())
+    const quick = tryQuick ? await onCachedCopies(deps, request, conflicts) : undefined
     const result: IdempotentResult<TransferFundsResult> = quick
       ? { kind: 'done', value: quick }
       : await runIdempotently(deps, idempotency, (tx) => underLocks(tx, deps.clock, request))
@@ -72,9 +83,14 @@ async function underLocks(tx: AccountTransaction, clock: Clock, request: Request
  * of both accounts, and the result is committed only if neither account has changed since (same
  * version, hence same balance). Undefined, with nothing changed, when a copy is missing, when the
  * rules refuse (a copy may be behind, and only the locked truth may refuse), or when an account
- * has moved on; the locking path then decides.
+ * has moved on; the locking path then decides. An account that moved on is remembered in
+ * `conflicts`, so the transfers that follow it skip this path for a short while.
  */
-async function onCachedCopies(deps: TransferFundsDeps, request: Request): Promise<TransferFundsResult | undefined> {
+async function onCachedCopies(
+  deps: TransferFundsDeps,
+  request: Request,
+  conflicts: RecentConflicts,
+): Promise<TransferFundsResult | undefined> {
   const [source, destination] = await Promise.all([deps.cache.get(request.sourceAccountId), deps.cache.get(request.destinationAccountId)])
   if (!source || !destination) return undefined
   let after: ReturnType<typeof applyTransfer>
@@ -86,5 +102,7 @@ async function onCachedCopies(deps: TransferFundsDeps, request: Request): Promis
   }
   const transfer: Transfer = { ...request, createdAt: deps.clock.now() }
   const accounts = [after.source, after.destination] as const
-  return (await deps.accounts.recordTransferIfUnchanged(transfer, accounts)) ? { transfer, accounts } : undefined
+  if (await deps.accounts.recordTransferIfUnchanged(transfer, accounts)) return { transfer, accounts }
+  conflicts.lost([request.sourceAccountId, request.destinationAccountId], deps.clock.now().getTime())
+  return undefined
 }

@@ -19,18 +19,20 @@ describe('transferFunds', () => {
   let store: InMemoryAccountStore
   let cache: InMemoryAccountCache
   let transfer: (input: TransferFundsInput) => Promise<TransferFundsResult>
+  let now: Date
   const balanceOf = (id: AccountId) => store.accounts.get(id)?.balance.toString()
 
   beforeEach(async () => {
     store = new InMemoryAccountStore()
     cache = new InMemoryAccountCache()
     let n = 0
+    now = NOW
     const run = transferFunds({
       accounts: store,
       records: store.records,
       cache,
       ids: { next: () => `id-${++n}` },
-      clock: { now: () => NOW },
+      clock: { now: () => now },
       retentionMs: 86_400_000,
     })
     transfer = async (input) => {
@@ -145,6 +147,30 @@ describe('transferFunds', () => {
       expect(store.transactionsRun).toBe(1)
       expect([balanceOf(1001), balanceOf(2002)]).toEqual(['30', '0'])
       expect(store.transfers).toHaveLength(0)
+    })
+
+    it('sends transfers on an account that just lost a compare-and-set straight to the locks, for 250 ms', async () => {
+      // Copies one version behind: the quick attempt loses, and the locking path commits.
+      store.seed({ id: 1001, balance: money('500'), version: 1 })
+      cacheAs(1001, '500', 0)
+      cacheAs(2002, '0', 0)
+      const first = await transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('1') })
+      expect(store.transactionsRun).toBe(1)
+
+      // Current copies now, but 2002 lost 249 ms ago: no quick attempt, the locks decide.
+      cacheAs(1001, '499', first.accounts[0].version)
+      cacheAs(2002, '1', first.accounts[1].version)
+      now = new Date(NOW.getTime() + 249)
+      const second = await transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('1') })
+      expect(store.transactionsRun).toBe(2)
+
+      // Once the window has passed, current copies commit in one round trip again.
+      cacheAs(1001, '498', second.accounts[0].version)
+      cacheAs(2002, '2', second.accounts[1].version)
+      now = new Date(NOW.getTime() + 500)
+      await transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('1') })
+      expect(store.transactionsRun).toBe(2)
+      expect([balanceOf(1001), balanceOf(2002)]).toEqual(['497', '3'])
     })
 
     it('does not refuse on a copy that is behind: the source was credited since', async () => {
