@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -143,16 +143,20 @@ describe('traces of a running service', () => {
     expect(statement.attributes).toMatchObject({ 'db.query.text': expect.stringMatching(/^CALL transfer_if_unchanged\(/), 'db.namespace': expect.any(String) })
   })
 
-  it('log lines written during a request carry the trace and span id of its HTTP span', async () => {
-    const { caller, reply, trace } = await tracedCall('GET', '/v1/accounts/2002')
-    expect(reply.status).toBe(200)
+  it.each([
+    ['GET', '/v1/accounts/2002', undefined, 200],
+    // Refused, so the balances the later tests expect stay as they are.
+    ['POST', '/v1/transfers', { source_account_id: 2002, destination_account_id: 1001, amount: '1000000' }, 422],
+  ])('log lines written during a request carry the trace and span id of its HTTP span (%s %s)', async (method, url, body, status) => {
+    const { caller, reply, trace } = await tracedCall(method, url, body)
+    expect(reply.status).toBe(status)
     const http = one(trace, isServerSpan)
 
     const lines = service.logLines()
     const { reqId } = lines.find((line) => line.trace_id === caller.traceId && line.msg === 'request completed') ?? {}
     const requestLines = lines.filter((line) => reqId !== undefined && line.reqId === reqId)
     expect(requestLines.map((line) => line.msg)).toEqual(['request completed'])
-    expect(requestLines[0]).toMatchObject({ method: 'GET', url: '/v1/accounts/2002', statusCode: 200 })
+    expect(requestLines[0]).toMatchObject({ method, url, statusCode: status })
     for (const line of requestLines) expect(line).toMatchObject({ trace_id: caller.traceId, span_id: http.spanId })
   })
 
@@ -187,6 +191,28 @@ describe('traces of a running service', () => {
       status: { code: 0 },
       attributes: { 'app.outcome': 'INSUFFICIENT_FUNDS' },
     })
+  })
+
+  it('a body that arrives after its headers is still handled inside the request’s trace', async () => {
+    const caller = traceparent()
+    const body = JSON.stringify({ source_account_id: 2002, destination_account_id: 1001, amount: '1000000' })
+    const socket = connect(Number(new URL(service.baseUrl).port), '127.0.0.1')
+    await once(socket, 'connect')
+    socket.write(
+      'POST /v1/transfers HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\nconnection: close\r\n' +
+        `traceparent: ${caller.header}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n`,
+    )
+    // The body in a later packet: it is read on socket events, outside the context of the headers.
+    // (`connection: close` makes the server end the socket once it has answered.)
+    await sleep(100)
+    socket.write(body)
+    let response = ''
+    for await (const chunk of socket) response += String(chunk)
+    expect(response).toMatch(/^HTTP\/1\.1 422 /)
+
+    const trace = await traceOf(caller.traceId)
+    const useCase = one(trace, (span) => span.name === 'transfer-funds')
+    expect(useCase.parentSpanId).toBe(one(trace, isServerSpan).spanId)
   })
 
   it('flushes the spans still buffered on SIGTERM', async () => {

@@ -51,10 +51,13 @@ export function traceRequests(app: FastifyInstance): void {
     context.with(request.traceContext, done)
   })
 
-  // A body is read on socket events, which run outside the context entered above: enter it again
-  // once the body is parsed, so validation, the handler and the error handler run inside it.
+  // Validation, the handler and the error handler must run inside the request's context. Where
+  // AsyncLocalStorage rides on async_hooks (Node 22 by default), a body that arrives in later
+  // packets is read on socket events outside the context entered above, so enter it again. On
+  // Node 24 (AsyncContextFrame) the context is still active here, even then (e2e test 'a body
+  // that arrives after its headers'), and entering again would only copy the context frame.
   app.addHook('preValidation', (request, _reply, done) => {
-    if (request.traceContext) context.with(request.traceContext, done)
+    if (request.traceContext && context.active() !== request.traceContext) context.with(request.traceContext, done)
     else done()
   })
 
@@ -67,8 +70,9 @@ export function traceRequests(app: FastifyInstance): void {
       if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR })
       span.end()
     }
-    // The access-log line is written after this hook: inside the context it carries the ids.
-    context.with(request.traceContext, done)
+    // The access-log line written after this hook still carries the ids: the response's 'finish'
+    // event, which runs this hook, is emitted in the context the handler wrote the response in.
+    done()
   })
 
   // A client that hangs up gets no response, so onResponse may never run.
