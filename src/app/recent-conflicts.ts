@@ -26,11 +26,15 @@ export class RecentConflicts {
     if (this.lostAt.size > this.limit) this.prune(now)
   }
 
-  /** Whether any of these accounts lost within the window before `now` (ms). */
+  /**
+   * Whether any of these accounts lost within the window before `now` (ms). A loss stamped after
+   * `now` (the clock was set back) does not count: at worst one quick attempt is wasted, where
+   * counting it would keep the account off the quick path for as long as the clock went back.
+   */
   involves(ids: readonly AccountId[], now: number): boolean {
     for (const id of ids) {
       const at = this.lostAt.get(id)
-      if (at !== undefined && now - at < this.windowMs) return true
+      if (at !== undefined && now >= at && now - at < this.windowMs) return true
     }
     return false
   }

@@ -11,6 +11,12 @@ describe('RecentConflicts', () => {
     expect(conflicts.involves([3, 4], 1_000)).toBe(false)
   })
 
+  it('does not count a loss stamped after now (a clock set back)', () => {
+    const conflicts = new RecentConflicts(250)
+    conflicts.lost([1], 3_600_000)
+    expect(conflicts.involves([1], 1_000)).toBe(false)
+  })
+
   it('starts a new window on a new loss', () => {
     const conflicts = new RecentConflicts(250)
     conflicts.lost([1], 1_000)
