@@ -61,13 +61,19 @@ function withDatabase(databaseUrl: string) {
   return db
 }
 
+/** The built service on `databaseUrl`, killed after the test if it is still running. */
+async function spawnTracked(databaseUrl: string) {
+  const service = await spawnService({ DATABASE_URL: databaseUrl })
+  cleanups.push(async () => {
+    if (service.child.exitCode === null) service.child.kill('SIGKILL')
+  })
+  return service
+}
+
 describe('the service process', () => {
   it('creates and migrates its database on start, serves the seed flow, and drains on SIGTERM', async () => {
     const databaseUrl = freshDatabaseUrl('process')
-    const service = await spawnService({ DATABASE_URL: databaseUrl })
-    cleanups.push(async () => {
-      if (service.child.exitCode === null) service.child.kill('SIGKILL')
-    })
+    const service = await spawnTracked(databaseUrl)
     const db = withDatabase(databaseUrl)
     const api = client(service.baseUrl)
 
@@ -112,10 +118,7 @@ describe('the service process', () => {
     const overSocket = new URL(overTcp)
     overSocket.host = 'localhost'
     overSocket.searchParams.set('socketPath', socket)
-    const service = await spawnService({ DATABASE_URL: overSocket.toString() })
-    cleanups.push(async () => {
-      if (service.child.exitCode === null) service.child.kill('SIGKILL')
-    })
+    const service = await spawnTracked(overSocket.toString())
     const db = withDatabase(overTcp)
     const api = client(service.baseUrl)
 
