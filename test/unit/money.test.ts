@@ -13,6 +13,9 @@ describe('Money.parse', () => {
     ['500', '500'],
     ['0.25', '0.25'],
     ['150.000', '150'],
+    ['0.10', '0.1'],
+    ['0.0', '0'],
+    ['00', '0'],
     ['007', '7'],
     ['0.000000000000000001', '0.000000000000000001'],
     ['99999999999999999999.999999999999999999', '99999999999999999999.999999999999999999'],
@@ -46,6 +49,21 @@ describe('Money.parse', () => {
 })
 
 describe('Money arithmetic', () => {
+  it('starts from a zero that prints and compares as zero', () => {
+    expect(Money.ZERO.toString()).toBe('0')
+    expect(Money.ZERO.isZero()).toBe(true)
+    expect(money('0.25').plus(Money.ZERO).toString()).toBe('0.25')
+  })
+
+  it('computes on parsed amounts and on the results of arithmetic', () => {
+    const sum = money('123.45').plus(money('0.55'))
+    expect(sum.toString()).toBe('124')
+    expect(sum.minus(money('24')).toString()).toBe('100')
+    expect(money('10').isLessThan(money('9.99'))).toBe(false)
+    expect(money('10').equals(money('10.000'))).toBe(true)
+  })
+
+
   it('stays exact at full precision', () => {
     const max = money('99999999999999999999.999999999999999999')
     const tiny = money('0.000000000000000001')
