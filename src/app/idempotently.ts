@@ -1,4 +1,5 @@
 import { DomainError } from '../domain/errors.js'
+import { IdempotencyKeyReused } from './errors.js'
 import type { AccountStore, AccountTransaction } from '../ports/account-store.js'
 import type { Clock } from '../ports/clock.js'
 import { IdempotencyKeyTaken } from '../ports/errors.js'
@@ -20,11 +21,6 @@ export interface Idempotency<T> {
 export type IdempotentResult<T> =
   | { kind: 'done'; value: T; response?: StoredResponse }
   | { kind: 'replayed'; response: StoredResponse }
-
-/** The key was used before for a different request. */
-export class IdempotencyKeyReused extends Error {
-  readonly code = 'IDEMPOTENCY_KEY_REUSED'
-}
 
 export interface IdempotencyDeps {
   accounts: AccountStore

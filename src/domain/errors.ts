@@ -1,9 +1,15 @@
 import type { AccountId } from './account.js'
 
-/** A rule of the domain was broken; `code` is stable and part of the public API. */
-export abstract class DomainError extends Error {
+/**
+ * An error with a stable `code`, part of the public API. Every layer's errors extend it, and the
+ * one registry of codes (app/errors.ts) says what each means to a client.
+ */
+export abstract class CodedError extends Error {
   abstract readonly code: string
 }
+
+/** A rule of the domain was broken: a refusal, answered rather than failed. */
+export abstract class DomainError extends CodedError {}
 
 export class AccountNotFound extends DomainError {
   readonly code = 'ACCOUNT_NOT_FOUND'

@@ -31,8 +31,8 @@ const RULES: Record<string, (layer: string) => boolean> = {
   ports: (layer) => layer === 'domain' || layer === 'ports',
   // Use cases see the domain and the ports, never an adapter or a driver.
   app: (layer) => layer === 'domain' || layer === 'ports' || layer === 'app',
-  // Adapters may use everything inward but never reach the composition root or config.
-  adapters: (layer) => !['main.ts', 'config.ts'].includes(layer),
+  // Adapters may use everything inward but never reach the composition root, its builder or config.
+  adapters: (layer) => !['main.ts', 'application.ts', 'config.ts'].includes(layer),
 }
 
 describe('the hexagon points one way', () => {

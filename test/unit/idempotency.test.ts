@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { IdempotencyKeyReused, type Idempotency } from '../../src/app/idempotently.js'
+import { IdempotencyKeyReused } from '../../src/app/errors.js'
+import type { Idempotency } from '../../src/app/idempotently.js'
 import { sweepIdempotencyKeys } from '../../src/app/sweep-idempotency-keys.js'
 import { type TransferFundsResult, transferFunds } from '../../src/app/transfer-funds.js'
 import { AccountNotFound, InsufficientFunds } from '../../src/domain/errors.js'

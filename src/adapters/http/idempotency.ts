@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { codeOf, ERRORS } from '../../app/errors.js'
 import type { Idempotency } from '../../app/idempotently.js'
 import type { StoredResponse } from '../../ports/idempotency.js'
 import { problemResponse, sendRendered } from './problems.js'
@@ -24,8 +25,7 @@ function canonicalJson(value: unknown): string {
 
 /**
  * The request's idempotency, or undefined without the header. Successes are answered with
- * `render(value)`; refusals with their problem document, except invalid requests (400), which
- * are not saved so that a corrected retry can still go through.
+ * `render(value)`; refusals with their problem document, when the registry keeps them.
  */
 export function idempotencyOf<T>(
   request: FastifyRequest<{ Headers: { 'idempotency-key'?: string } }>,
@@ -40,8 +40,8 @@ export function idempotencyOf<T>(
     fingerprint,
     respond: render,
     refuse: (error) => {
-      const response = problemResponse(error)
-      return response.status === 400 || response.status >= 500 ? undefined : response
+      const code = codeOf(error)
+      return code && ERRORS[code].kept ? problemResponse(error) : undefined
     },
   }
 }

@@ -1,44 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { IdempotencyKeyReused } from '../../app/idempotently.js'
-import { AccountNotFound, DomainError, type DomainErrorCode } from '../../domain/errors.js'
-import { IdempotencyKeyInUse, StoreOutcomeUnknown, StoreUnavailable } from '../../ports/errors.js'
+import { codeOf, ERRORS, type ErrorCode } from '../../app/errors.js'
+import { AccountNotFound, CodedError } from '../../domain/errors.js'
 import type { StoredResponse } from '../../ports/idempotency.js'
-
-/** Codes raised outside the domain: by the HTTP layer, the idempotency rules or the store. */
-type ServiceErrorCode =
-  | 'VALIDATION_FAILED'
-  | 'MALFORMED_JSON'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'ROUTE_NOT_FOUND'
-  | 'IDEMPOTENCY_KEY_REUSED'
-  | 'IDEMPOTENCY_KEY_IN_USE'
-  | 'SERVICE_UNAVAILABLE'
-  | 'COMMIT_OUTCOME_UNKNOWN'
-  | 'INTERNAL_ERROR'
-
-export type ErrorCode = DomainErrorCode | ServiceErrorCode
-
-/** The one map from stable error code to HTTP status and title. Exhaustive by type. */
-const STATUS: Record<ErrorCode, { status: number; title: string }> = {
-  VALIDATION_FAILED: { status: 400, title: 'Invalid request' },
-  MALFORMED_JSON: { status: 400, title: 'Malformed JSON body' },
-  INVALID_AMOUNT: { status: 400, title: 'Invalid amount' },
-  SAME_ACCOUNT: { status: 400, title: 'Source and destination are the same account' },
-  ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
-  ACCOUNT_NOT_FOUND: { status: 404, title: 'Account not found' },
-  TRANSFER_NOT_FOUND: { status: 404, title: 'Transfer not found' },
-  ACCOUNT_EXISTS: { status: 409, title: 'Account already exists' },
-  IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'Idempotency key in use' },
-  PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
-  INSUFFICIENT_FUNDS: { status: 422, title: 'Insufficient funds' },
-  BALANCE_LIMIT_EXCEEDED: { status: 422, title: 'Balance limit exceeded' },
-  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused' },
-  INTERNAL_ERROR: { status: 500, title: 'Internal error' },
-  SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
-  COMMIT_OUTCOME_UNKNOWN: { status: 503, title: 'Outcome unknown' },
-}
 
 /** Fixed texts for 5xx: what went wrong inside is logged, never sent. */
 const MASKED_DETAIL: Partial<Record<ErrorCode, string>> = {
@@ -51,7 +14,7 @@ const MASKED_DETAIL: Partial<Record<ErrorCode, string>> = {
 }
 
 /** A client error found by the HTTP layer. */
-export class RequestError extends Error {
+export class RequestError extends CodedError {
   constructor(
     readonly code: 'VALIDATION_FAILED',
     detail: string,
@@ -70,12 +33,13 @@ export interface ProblemBody {
 }
 
 export function problem(code: ErrorCode, detail: string, extra: { account_id?: number } = {}): ProblemBody {
-  const { status, title } = STATUS[code]
-  return { type: `urn:problem:internal-transfers:${code}`, title, status, detail: MASKED_DETAIL[code] ?? detail, code, ...extra }
+  const { status, title, fault } = ERRORS[code]
+  const shown = fault === 'server' ? (MASKED_DETAIL[code] ?? MASKED_DETAIL.INTERNAL_ERROR ?? '') : detail
+  return { type: `urn:problem:internal-transfers:${code}`, title, status, detail: shown, code, ...extra }
 }
 
 /** Fastify's own client errors, by the code it gives them, with the detail to send. */
-const FASTIFY_ERRORS: Record<string, [ServiceErrorCode, string | undefined]> = {
+const FASTIFY_ERRORS: Record<string, [ErrorCode, string | undefined]> = {
   FST_ERR_VALIDATION: ['VALIDATION_FAILED', undefined],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ['UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'],
   FST_ERR_CTP_BODY_TOO_LARGE: ['PAYLOAD_TOO_LARGE', 'The body must not exceed 64 KiB'],
@@ -84,19 +48,8 @@ const FASTIFY_ERRORS: Record<string, [ServiceErrorCode, string | undefined]> = {
 }
 
 function toProblem(error: FastifyError | Error): ProblemBody {
-  if (error instanceof DomainError) {
-    const extra = error instanceof AccountNotFound ? { account_id: error.accountId } : {}
-    return problem(error.code as DomainErrorCode, error.message, extra)
-  }
-  if (
-    error instanceof RequestError ||
-    error instanceof IdempotencyKeyReused ||
-    error instanceof IdempotencyKeyInUse ||
-    error instanceof StoreUnavailable ||
-    error instanceof StoreOutcomeUnknown
-  ) {
-    return problem(error.code, error.message)
-  }
+  const code = codeOf(error)
+  if (code) return problem(code, error.message, error instanceof AccountNotFound ? { account_id: error.accountId } : {})
   const known = 'code' in error ? FASTIFY_ERRORS[String(error.code)] : undefined
   if (known) return problem(known[0], known[1] ?? error.message)
   // JSON.parse's SyntaxError, tagged 400 by fastify's content parser.

@@ -1,7 +1,5 @@
 import { type Attributes, type Span, trace } from '@opentelemetry/api'
-import { IdempotencyKeyReused } from '../../app/idempotently.js'
-import { DomainError } from '../../domain/errors.js'
-import { IdempotencyKeyInUse } from '../../ports/errors.js'
+import { codeOf, isClientFault } from '../../app/errors.js'
 import { recordFailure } from './failures.js'
 
 const tracer = trace.getTracer('internal-transfers')
@@ -19,9 +17,9 @@ export interface SpanAttributes<A extends unknown[], R> {
 /**
  * Runs every call of `fn` inside an active span named `name`, so the SQL statements and Redis
  * commands it issues become the span's children. A call made within an unsampled request runs
- * without one, as the sampler would drop it anyway. A refusal (a domain rule, or an idempotency key
- * misused or still in use) is an answer, not a fault: its code becomes `app.outcome` and the status
- * stays unset. Any other error marks the span ERROR, is recorded as an exception and sets
+ * without one, as the sampler would drop it anyway. A client fault in the error registry (a domain
+ * rule, an idempotency key misused or still in use) is an answer, not a failure: its code becomes
+ * `app.outcome` and the status stays unset. Any other error marks the span ERROR, is recorded as an exception and sets
  * `error.type`. Errors are rethrown unchanged: what the client sees is still decided by the HTTP
  * layer alone.
  */
@@ -44,8 +42,8 @@ async function run<A extends unknown[], R>(span: Span, fn: (...args: A) => Promi
     if (span.isRecording()) span.setAttributes({ ...attributes.result?.(result), [ATTR_APP_OUTCOME]: 'ok' })
     return result
   } catch (error) {
-    if (isRefusal(error)) {
-      span.setAttribute(ATTR_APP_OUTCOME, error.code)
+    if (isClientFault(error)) {
+      span.setAttribute(ATTR_APP_OUTCOME, codeOf(error) ?? 'refused')
     } else {
       span.setAttribute(ATTR_APP_OUTCOME, 'error')
       recordFailure(span, error)
@@ -54,9 +52,4 @@ async function run<A extends unknown[], R>(span: Span, fn: (...args: A) => Promi
   } finally {
     span.end()
   }
-}
-
-/** Errors the client caused and can correct or wait out; the HTTP layer answers them with a 4xx. */
-function isRefusal(error: unknown): error is DomainError | IdempotencyKeyReused | IdempotencyKeyInUse {
-  return error instanceof DomainError || error instanceof IdempotencyKeyReused || error instanceof IdempotencyKeyInUse
 }

@@ -1,28 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
 import { type Kysely, sql } from 'kysely'
+import { pino } from 'pino'
 import { inject } from 'vitest'
-import { buildServer } from '../../../src/adapters/http/server.js'
-import { MariadbAccountStore } from '../../../src/adapters/mariadb/account-store.js'
-import { ensureDatabase, openDatabase } from '../../../src/adapters/mariadb/database.js'
-import { migrateToLatest } from '../../../src/adapters/mariadb/migrate.js'
-import { MariadbReadiness } from '../../../src/adapters/mariadb/readiness.js'
 import type { Database } from '../../../src/adapters/mariadb/tables.js'
-import { systemClock } from '../../../src/adapters/system/clock.js'
-import { UuidV7Generator } from '../../../src/adapters/system/uuid-v7.js'
-import { createAccount } from '../../../src/app/create-account.js'
-import { getAccount } from '../../../src/app/get-account.js'
-import { getTransfer } from '../../../src/app/get-transfer.js'
-import { listAccountTransfers } from '../../../src/app/list-account-transfers.js'
-import { MariadbIdempotencyRecords } from '../../../src/adapters/mariadb/idempotency-records.js'
-import { MariadbTransferRecords } from '../../../src/adapters/mariadb/transfer-records.js'
-import { transferFunds } from '../../../src/app/transfer-funds.js'
+import type { RedisAccountCache } from '../../../src/adapters/redis/redis-account-cache.js'
+import { buildApplication, migrateDatabase } from '../../../src/application.js'
 import { loadConfig } from '../../../src/config.js'
 import type { AccountStore } from '../../../src/ports/account-store.js'
-import { createRedisClient } from '../../../src/adapters/redis/client.js'
-import { disabledCache } from '../../../src/adapters/redis/disabled-cache.js'
-import { RedisAccountCache } from '../../../src/adapters/redis/redis-account-cache.js'
-import { Redis } from 'ioredis'
 
 /** A URL naming a fresh database of its own on the suite's server, so test files can run in parallel. */
 export function freshDatabaseUrl(label: string): string {
@@ -60,49 +46,28 @@ export interface ServiceOptions {
   migrate?: boolean
 }
 
-/** The service wired as main.ts wires it, with real MariaDB (and Redis), on an ephemeral port. */
+/** The service as main.ts builds it (the same builder), with real MariaDB (and Redis), on an ephemeral port. */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const config = loadConfig({ DATABASE_URL: options.databaseUrl, REDIS_URL: options.redisUrl ?? '', ...options.env })
-  if (options.migrate !== false) await ensureDatabase(config.database)
-  const db = openDatabase(config.database)
-  if (options.migrate !== false) await migrateToLatest(db)
-  const store = new MariadbAccountStore(db)
-  const accounts = options.decorateStore ? options.decorateStore(store) : store
-  const redisClient = config.cache && createRedisClient(config.cache)
-  redisClient?.on('error', () => {})
-  const cache =
-    redisClient && config.cache
-      ? new RedisAccountCache(redisClient, { ...config.cache, logger: { warn: () => {} }, repairIntervalMs: 100 })
-      : undefined
-  const records = new MariadbIdempotencyRecords(db)
-  const transfers = new MariadbTransferRecords(db)
-  const retentionMs = config.idempotency.retentionHours * 3_600_000
-  const keyed = { accounts, records, clock: systemClock, retentionMs, cache: cache ?? disabledCache }
-  const app = await buildServer({
-    createAccount: createAccount(keyed),
-    getAccount: getAccount(keyed),
-    transferFunds: transferFunds({ ...keyed, ids: new UuidV7Generator() }),
-    getTransfer: getTransfer({ transfers }),
-    listAccountTransfers: listAccountTransfers({ accounts, transfers }),
-    readiness: new MariadbReadiness(db),
+  if (options.migrate !== false) await migrateDatabase(config)
+  const app = await buildApplication(config, {
+    logger: pino({ level: 'silent' }),
+    decorate: options.decorateStore ? { store: options.decorateStore } : {},
   })
   const inspector = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1 }) : undefined
   inspector?.on('error', () => {})
-  const address = await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = await app.server.listen({ host: '127.0.0.1', port: 0 })
   return {
     baseUrl: address,
     databaseUrl: options.databaseUrl,
-    db,
-    app,
-    cache,
+    db: app.db,
+    app: app.server,
+    cache: app.cache,
     redis: inspector,
     stop: async () => {
-      await app.close()
-      cache?.close()
-      redisClient?.disconnect()
       inspector?.disconnect()
-      if (options.migrate !== false) await dropDatabase(db, options.databaseUrl)
-      await db.destroy()
+      if (options.migrate !== false) await dropDatabase(app.db, options.databaseUrl)
+      await app.close()
     },
   }
 }

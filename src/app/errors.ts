@@ -1,0 +1,67 @@
+import { CodedError, type DomainErrorCode } from '../domain/errors.js'
+import type { StoreErrorCode } from '../ports/errors.js'
+
+/** The key was used before for a different request. */
+export class IdempotencyKeyReused extends CodedError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED'
+}
+
+/** Codes the HTTP adapter gives requests it refuses before any use case runs, and faults it cannot name. */
+type RequestErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'MALFORMED_JSON'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'ROUTE_NOT_FOUND'
+  | 'INTERNAL_ERROR'
+
+export type ErrorCode = DomainErrorCode | StoreErrorCode | IdempotencyKeyReused['code'] | RequestErrorCode
+
+export interface ErrorSpec {
+  /** The HTTP status that answers it. */
+  status: number
+  title: string
+  /**
+   * `client`: the request cannot succeed as sent, or not yet; an answer, not a failure (traces
+   * keep the span status unset). `server`: the service failed; the detail sent is masked.
+   */
+  fault: 'client' | 'server'
+  /**
+   * Whether a request refused with this code keeps its answer under its Idempotency-Key, to be
+   * replayed to every retry. Business outcomes are kept; an invalid request, a key conflict and a
+   * failure are not, so that a corrected request or a retry after the outage still runs.
+   */
+  kept: boolean
+}
+
+/** The one registry of error codes, read by the HTTP error handler, the span wrapper and idempotency. */
+export const ERRORS: Readonly<Record<ErrorCode, Readonly<ErrorSpec>>> = {
+  VALIDATION_FAILED: { status: 400, title: 'Invalid request', fault: 'client', kept: false },
+  MALFORMED_JSON: { status: 400, title: 'Malformed JSON body', fault: 'client', kept: false },
+  INVALID_AMOUNT: { status: 400, title: 'Invalid amount', fault: 'client', kept: false },
+  SAME_ACCOUNT: { status: 400, title: 'Source and destination are the same account', fault: 'client', kept: false },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route', fault: 'client', kept: false },
+  ACCOUNT_NOT_FOUND: { status: 404, title: 'Account not found', fault: 'client', kept: true },
+  TRANSFER_NOT_FOUND: { status: 404, title: 'Transfer not found', fault: 'client', kept: true },
+  ACCOUNT_EXISTS: { status: 409, title: 'Account already exists', fault: 'client', kept: true },
+  IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'Idempotency key in use', fault: 'client', kept: false },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large', fault: 'client', kept: false },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', fault: 'client', kept: false },
+  INSUFFICIENT_FUNDS: { status: 422, title: 'Insufficient funds', fault: 'client', kept: true },
+  BALANCE_LIMIT_EXCEEDED: { status: 422, title: 'Balance limit exceeded', fault: 'client', kept: true },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused', fault: 'client', kept: false },
+  INTERNAL_ERROR: { status: 500, title: 'Internal error', fault: 'server', kept: false },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable', fault: 'server', kept: false },
+  COMMIT_OUTCOME_UNKNOWN: { status: 503, title: 'Outcome unknown', fault: 'server', kept: false },
+}
+
+/** The registered code of `error`, or undefined for anything else (a bug, a driver error…), which is a server fault. */
+export function codeOf(error: unknown): ErrorCode | undefined {
+  return error instanceof CodedError && Object.hasOwn(ERRORS, error.code) ? (error.code as ErrorCode) : undefined
+}
+
+/** Whether `error` is the client's to correct or wait out (a refusal) rather than a failure of the service. */
+export function isClientFault(error: unknown): boolean {
+  const code = codeOf(error)
+  return code !== undefined && ERRORS[code].fault === 'client'
+}

@@ -1,0 +1,131 @@
+import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
+import type { Logger } from 'pino'
+import { buildServer } from './adapters/http/server.js'
+import { MariadbAccountStore } from './adapters/mariadb/account-store.js'
+import { ensureDatabase, openDatabase } from './adapters/mariadb/database.js'
+import { MariadbIdempotencyRecords } from './adapters/mariadb/idempotency-records.js'
+import { migrateToLatest } from './adapters/mariadb/migrate.js'
+import { MariadbReadiness } from './adapters/mariadb/readiness.js'
+import type { Database } from './adapters/mariadb/tables.js'
+import { MariadbTransferRecords } from './adapters/mariadb/transfer-records.js'
+import { createRedisClient } from './adapters/redis/client.js'
+import { disabledCache } from './adapters/redis/disabled-cache.js'
+import { RedisAccountCache } from './adapters/redis/redis-account-cache.js'
+import { systemClock } from './adapters/system/clock.js'
+import { InFlight } from './adapters/system/in-flight.js'
+import { every } from './adapters/system/schedule.js'
+import { UuidV7Generator } from './adapters/system/uuid-v7.js'
+import { traceRequests } from './adapters/telemetry/http-spans.js'
+import { traced } from './adapters/telemetry/traced.js'
+import { inSpan } from './adapters/telemetry/use-case-spans.js'
+import { createAccount } from './app/create-account.js'
+import { getAccount } from './app/get-account.js'
+import { getTransfer } from './app/get-transfer.js'
+import { listAccountTransfers } from './app/list-account-transfers.js'
+import { sweepIdempotencyKeys } from './app/sweep-idempotency-keys.js'
+import { transferFunds } from './app/transfer-funds.js'
+import type { Config } from './config.js'
+import type { AccountStore } from './ports/account-store.js'
+
+/** The running service, not yet listening. */
+export interface Application {
+  server: FastifyInstance
+  /** The pool the service uses, for tools and tests that inspect the same database. */
+  db: Kysely<Database>
+  /** The Redis cache, when REDIS_URL names one. */
+  cache: RedisAccountCache | undefined
+  /**
+   * Stops taking requests, waits for the ones in flight (also those whose client hung up), then
+   * closes every adapter in the reverse order of its opening.
+   */
+  close(): Promise<void>
+}
+
+export interface ApplicationOptions {
+  logger: Logger
+  /** Seams for tests: wrap a port as production never does (count its reads, lose a commit). */
+  decorate?: { store?: (store: AccountStore) => AccountStore }
+}
+
+/** Creates the database if missing and applies pending migrations, in one `migrate` trace. */
+export async function migrateDatabase(config: Config): Promise<string[]> {
+  const db = openDatabase(config.database)
+  try {
+    return await traced('migrate', async () => {
+      await ensureDatabase(config.database)
+      return migrateToLatest(db)
+    })()
+  } finally {
+    await db.destroy()
+  }
+}
+
+/**
+ * The one place that wires adapters to use cases, used by main.ts and by the e2e tests alike, so
+ * that tests run the spans, the in-flight tracking and the shutdown order that production runs.
+ */
+export async function buildApplication(config: Config, { logger, decorate = {} }: ApplicationOptions): Promise<Application> {
+  // Each adapter registers its own closing here as it is opened; close() runs them last-opened first.
+  const closers: (() => Promise<void> | void)[] = []
+
+  const db = openDatabase(config.database)
+  closers.push(() => db.destroy())
+
+  // Redis being down at start is fine: reads fall through to MariaDB until it connects.
+  const redis = config.cache && createRedisClient(config.cache)
+  let cache: RedisAccountCache | undefined
+  if (redis && config.cache) {
+    redis.on('error', () => {}) // reported, rate-limited, by the cache; ioredis reconnects by itself
+    closers.push(() => redis.disconnect())
+    cache = new RedisAccountCache(redis, { ...config.cache, logger })
+    closers.push(() => cache?.close())
+  }
+  logger.info({ cache: config.cache ? 'redis' : 'disabled' }, 'account cache')
+
+  const store = new MariadbAccountStore(db)
+  const accounts = decorate.store ? decorate.store(store) : store
+  const records = new MariadbIdempotencyRecords(db)
+  const transfers = new MariadbTransferRecords(db)
+  const keyed = { accounts, records, clock: systemClock, retentionMs: config.idempotency.retentionHours * 3_600_000 }
+  const accountCache = cache ?? disabledCache
+  const inFlight = new InFlight()
+  // Each use case runs in a span of its own; the statements and commands it issues are its children.
+  const server = await buildServer({
+    createAccount: inFlight.track(inSpan.createAccount(createAccount({ ...keyed, cache: accountCache }))),
+    getAccount: inFlight.track(inSpan.getAccount(getAccount({ accounts, cache: accountCache }))),
+    transferFunds: inFlight.track(inSpan.transferFunds(transferFunds({ ...keyed, cache: accountCache, ids: new UuidV7Generator() }))),
+    getTransfer: inFlight.track(inSpan.getTransfer(getTransfer({ transfers }))),
+    listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),
+    readiness: new MariadbReadiness(db),
+    logger,
+    extensions: [traceRequests],
+  })
+
+  const sweep = inFlight.track(
+    inSpan.sweepIdempotencyKeys(
+      sweepIdempotencyKeys({ records, clock: systemClock, batchSize: config.idempotency.sweepBatchSize, maxBatches: 20 }),
+    ),
+  )
+  const sweeper = every(
+    config.idempotency.sweepIntervalSeconds * 1000,
+    async () => {
+      const deleted = await sweep()
+      if (deleted > 0) logger.info({ deleted }, 'expired idempotency keys removed')
+    },
+    (error) => logger.warn({ err: error }, 'idempotency key sweep failed; will retry'),
+  )
+
+  return {
+    server,
+    db,
+    cache,
+    close: async () => {
+      sweeper.stop()
+      await server.close()
+      // Handlers of clients that hung up may still be running; let them finish with the pools open.
+      await inFlight.drained()
+      for (const close of closers.reverse()) await close()
+    },
+  }
+}
