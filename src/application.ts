@@ -2,13 +2,14 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import { buildServer } from './adapters/http/server.js'
-import { MariadbAccountStore } from './adapters/mariadb/account-store.js'
-import { ensureDatabase, openDatabase } from './adapters/mariadb/database.js'
+import { MariadbAccountRecords } from './adapters/mariadb/account-records.js'
+import { ensureDatabase, openDatabase, openPool } from './adapters/mariadb/database.js'
 import { MariadbIdempotencyRecords } from './adapters/mariadb/idempotency-records.js'
 import { migrateToLatest } from './adapters/mariadb/migrate.js'
 import { MariadbReadiness } from './adapters/mariadb/readiness.js'
 import type { Database } from './adapters/mariadb/tables.js'
 import { MariadbTransferRecords } from './adapters/mariadb/transfer-records.js'
+import { MariadbUnitOfWork } from './adapters/mariadb/unit-of-work.js'
 import { createRedisClient } from './adapters/redis/client.js'
 import { disabledCache } from './adapters/redis/disabled-cache.js'
 import { RedisAccountCache } from './adapters/redis/redis-account-cache.js'
@@ -16,17 +17,21 @@ import { systemClock } from './adapters/system/clock.js'
 import { InFlight } from './adapters/system/in-flight.js'
 import { every } from './adapters/system/schedule.js'
 import { UuidV7Generator } from './adapters/system/uuid-v7.js'
+import { batchSpans } from './adapters/telemetry/batch-spans.js'
+import { BatchStats } from './adapters/telemetry/batch-stats.js'
 import { traceRequests } from './adapters/telemetry/http-spans.js'
 import { traced } from './adapters/telemetry/traced.js'
 import { inSpan } from './adapters/telemetry/use-case-spans.js'
 import { createAccount } from './app/create-account.js'
 import { getAccount } from './app/get-account.js'
 import { getTransfer } from './app/get-transfer.js'
+import { createLedger } from './app/ledger.js'
 import { listAccountTransfers } from './app/list-account-transfers.js'
 import { sweepIdempotencyKeys } from './app/sweep-idempotency-keys.js'
 import { transferFunds } from './app/transfer-funds.js'
 import type { Config } from './config.js'
-import type { AccountStore } from './ports/account-store.js'
+import type { AccountRecords } from './ports/account-records.js'
+import type { UnitOfWork } from './ports/unit-of-work.js'
 
 /** The running service, not yet listening. */
 export interface Application {
@@ -35,6 +40,8 @@ export interface Application {
   db: Kysely<Database>
   /** The Redis cache, when REDIS_URL names one. */
   cache: RedisAccountCache | undefined
+  /** Batches written so far, by size and retries (logged at close). */
+  batches: BatchStats
   /**
    * Stops taking requests, waits for the ones in flight (also those whose client hung up), then
    * closes every adapter in the reverse order of its opening.
@@ -45,7 +52,10 @@ export interface Application {
 export interface ApplicationOptions {
   logger: Logger
   /** Seams for tests: wrap a port as production never does (count its reads, lose a commit). */
-  decorate?: { store?: (store: AccountStore) => AccountStore }
+  decorate?: {
+    unitOfWork?: (unitOfWork: UnitOfWork) => UnitOfWork
+    accountRecords?: (records: AccountRecords) => AccountRecords
+  }
 }
 
 /** Creates the database if missing and applies pending migrations, in one `migrate` trace. */
@@ -69,8 +79,13 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   // Each adapter registers its own closing here as it is opened; close() runs them last-opened first.
   const closers: (() => Promise<void> | void)[] = []
 
-  const db = openDatabase(config.database)
-  closers.push(() => db.destroy())
+  // One pool: reads go through kysely, transactions through the unit of work.
+  const pool = openPool(config.database)
+  const db = openDatabase(config.database, pool)
+  closers.push(async () => {
+    await db.destroy()
+    await new Promise((resolve) => pool.end(resolve))
+  })
 
   // Redis being down at start is fine: reads fall through to MariaDB until it connects.
   const redis = config.cache && createRedisClient(config.cache)
@@ -83,18 +98,29 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   }
   logger.info({ cache: config.cache ? 'redis' : 'disabled' }, 'account cache')
 
-  const store = new MariadbAccountStore(db)
-  const accounts = decorate.store ? decorate.store(store) : store
+  const accountCache = cache ?? disabledCache
+  const unitOfWork = new MariadbUnitOfWork(pool)
+  const accounts = (decorate.accountRecords ?? same)(new MariadbAccountRecords(db))
   const records = new MariadbIdempotencyRecords(db)
   const transfers = new MariadbTransferRecords(db)
-  const keyed = { accounts, records, clock: systemClock, retentionMs: config.idempotency.retentionHours * 3_600_000 }
-  const accountCache = cache ?? disabledCache
+  const batches = new BatchStats()
+  closers.push(() => logger.info(batches.summary(), 'write batches'))
+  const ledger = createLedger({
+    unitOfWork: (decorate.unitOfWork ?? same)(unitOfWork),
+    cache: accountCache,
+    clock: systemClock,
+    scope: batchSpans,
+    retentionMs: config.idempotency.retentionHours * 3_600_000,
+    batching: { ...config.batching, queueLimit: config.database.queueLimit },
+    retry: { attempts: 3, baseDelayMs: 20 },
+    observe: batches.record,
+  })
   const inFlight = new InFlight()
   // Each use case runs in a span of its own; the statements and commands it issues are its children.
   const server = await buildServer({
-    createAccount: inFlight.track(inSpan.createAccount(createAccount({ ...keyed, cache: accountCache }))),
+    createAccount: inFlight.track(inSpan.createAccount(createAccount({ ledger }))),
     getAccount: inFlight.track(inSpan.getAccount(getAccount({ accounts, cache: accountCache }))),
-    transferFunds: inFlight.track(inSpan.transferFunds(transferFunds({ ...keyed, cache: accountCache, ids: new UuidV7Generator() }))),
+    transferFunds: inFlight.track(inSpan.transferFunds(transferFunds({ ledger, ids: new UuidV7Generator() }))),
     getTransfer: inFlight.track(inSpan.getTransfer(getTransfer({ transfers }))),
     listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),
     readiness: new MariadbReadiness(db),
@@ -120,6 +146,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     server,
     db,
     cache,
+    batches,
     close: async () => {
       sweeper.stop()
       await server.close()
@@ -129,3 +156,5 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     },
   }
 }
+
+const same = <T>(port: T): T => port

@@ -14,6 +14,8 @@ export interface Config {
   /** Undefined when REDIS_URL is set to the empty string: the cache is off. */
   readonly cache: Readonly<CacheSettings> | undefined
   readonly idempotency: Readonly<{ retentionHours: number; sweepIntervalSeconds: number; sweepBatchSize: number }>
+  /** Group commit: how many writes one transaction carries at most, and how many such transactions run at once. */
+  readonly batching: Readonly<{ maxSize: number; maxInFlight: number }>
   /** Longest wait for in-flight requests on SIGTERM/SIGINT before the process exits anyway. */
   readonly shutdownTimeoutMs: number
 }
@@ -90,6 +92,10 @@ export function loadConfig(env: Env = process.env): Config {
       retentionHours: integer('IDEMPOTENCY_RETENTION_H', 24, 24, 24 * 365),
       sweepIntervalSeconds: integer('IDEMPOTENCY_SWEEP_INTERVAL_S', 60, 1, 86_400),
       sweepBatchSize: integer('IDEMPOTENCY_SWEEP_BATCH', 500, 1, 10_000),
+    }),
+    batching: Object.freeze({
+      maxSize: integer('BATCH_MAX_SIZE', 64, 1, 1000),
+      maxInFlight: integer('BATCH_MAX_IN_FLIGHT', 2, 1, 100),
     }),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
   }

@@ -1,28 +1,26 @@
 import type { Account, AccountId } from '../domain/account.js'
+import type { AppliedOutcomeOf, OpenAccountCommand } from '../domain/batch.js'
 import type { Money } from '../domain/money.js'
-import type { AccountCache } from '../ports/account-cache.js'
-import { type Idempotency, type IdempotencyDeps, type IdempotentResult, runIdempotently } from './idempotently.js'
+import type { Idempotency, IdempotentResult } from './idempotency.js'
+import type { Ledger } from './ledger.js'
 
 export interface CreateAccountInput {
   accountId: AccountId
   initialBalance: Money
-  idempotency?: Idempotency<Account> | undefined
+  idempotency?: Idempotency<AppliedOutcomeOf<OpenAccountCommand>> | undefined
 }
 
 export type CreateAccount = (input: CreateAccountInput) => Promise<IdempotentResult<Account>>
 
 /**
- * Opens an account holding `initialBalance` (zero is allowed). Throws AccountExists for a taken id,
- * unless the request carries a key whose earlier outcome is then replayed.
+ * Opens an account holding `initialBalance` (zero is allowed), through the write path. Throws
+ * AccountExists for a taken id, unless the request carries a key whose earlier answer is replayed.
  */
-export function createAccount(deps: IdempotencyDeps & { cache: AccountCache }): CreateAccount {
+export function createAccount(deps: { ledger: Ledger }): CreateAccount {
   return async ({ accountId, initialBalance, idempotency }) => {
-    const account: Account = { id: accountId, balance: initialBalance, version: 0 }
-    const result = await runIdempotently(deps, idempotency, async (tx) => {
-      await tx.createAccount(account)
-      return account
-    })
-    if (result.kind === 'done') await deps.cache.put([account])
-    return result
+    const command: OpenAccountCommand = { kind: 'open-account', accountId, initialBalance }
+    const settled = await deps.ledger(command, idempotency)
+    if (settled.kind === 'replayed') return settled
+    return { kind: 'done', value: settled.outcome.account, ...(settled.response ? { response: settled.response } : {}) }
   }
 }

@@ -6,6 +6,11 @@ export class IdempotencyKeyReused extends CodedError {
   readonly code = 'IDEMPOTENCY_KEY_REUSED'
 }
 
+/** Another request holding the same idempotency key is still running. */
+export class IdempotencyKeyInUse extends CodedError {
+  readonly code = 'IDEMPOTENCY_KEY_IN_USE'
+}
+
 /** Codes the HTTP adapter gives requests it refuses before any use case runs, and faults it cannot name. */
 type RequestErrorCode =
   | 'VALIDATION_FAILED'
@@ -15,7 +20,12 @@ type RequestErrorCode =
   | 'ROUTE_NOT_FOUND'
   | 'INTERNAL_ERROR'
 
-export type ErrorCode = DomainErrorCode | StoreErrorCode | IdempotencyKeyReused['code'] | RequestErrorCode
+export type ErrorCode =
+  | DomainErrorCode
+  | StoreErrorCode
+  | IdempotencyKeyReused['code']
+  | IdempotencyKeyInUse['code']
+  | RequestErrorCode
 
 export interface ErrorSpec {
   /** The HTTP status that answers it. */

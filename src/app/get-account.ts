@@ -1,7 +1,7 @@
 import type { Account, AccountId } from '../domain/account.js'
 import { AccountNotFound } from '../domain/errors.js'
 import type { AccountCache } from '../ports/account-cache.js'
-import type { AccountStore } from '../ports/account-store.js'
+import type { AccountRecords } from '../ports/account-records.js'
 import { SingleFlight } from './single-flight.js'
 
 export type GetAccount = (accountId: AccountId) => Promise<Account>
@@ -10,7 +10,7 @@ export type GetAccount = (accountId: AccountId) => Promise<Account>
  * The account as last committed, from the cache when it has it. Concurrent misses for one account
  * share a single store read, whose result fills the cache. Throws AccountNotFound.
  */
-export function getAccount(deps: { accounts: AccountStore; cache: AccountCache }): GetAccount {
+export function getAccount(deps: { accounts: AccountRecords; cache: AccountCache }): GetAccount {
   const flights = new SingleFlight<AccountId, Account | undefined>()
 
   const readThrough = async (id: AccountId): Promise<Account | undefined> => {

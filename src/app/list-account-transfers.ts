@@ -1,7 +1,7 @@
 import type { AccountId } from '../domain/account.js'
 import { AccountNotFound } from '../domain/errors.js'
 import { type Direction, directionOf, type Transfer } from '../domain/transfer.js'
-import type { AccountStore } from '../ports/account-store.js'
+import type { AccountRecords } from '../ports/account-records.js'
 import type { HistoryCursor, TransferRecords } from '../ports/transfer-records.js'
 
 export interface HistoryPage {
@@ -17,7 +17,7 @@ export type ListAccountTransfers = (accountId: AccountId, limit: number, after?:
  * starts strictly after the last transfer of the previous one, so transfers committed meanwhile
  * (all newer) neither repeat nor shift anything. Throws AccountNotFound for an unknown account.
  */
-export function listAccountTransfers(deps: { accounts: AccountStore; transfers: TransferRecords }): ListAccountTransfers {
+export function listAccountTransfers(deps: { accounts: AccountRecords; transfers: TransferRecords }): ListAccountTransfers {
   return async (accountId, limit, after) => {
     // One more than asked tells whether another page exists.
     const found = await deps.transfers.listByAccount(accountId, limit + 1, after)

@@ -1,5 +1,5 @@
 import type { Account, AccountId } from './account.js'
-import { BalanceLimitExceeded, InsufficientFunds, InvalidAmount, SameAccount } from './errors.js'
+import { BalanceLimitExceeded, type DomainError, InsufficientFunds, InvalidAmount, SameAccount } from './errors.js'
 import type { Money } from './money.js'
 
 export interface Transfer {
@@ -10,26 +10,28 @@ export interface Transfer {
   readonly createdAt: Date
 }
 
-/** Rejects a transfer that no account state could make valid. */
-export function checkTransferRequest(source: AccountId, destination: AccountId, amount: Money): void {
-  if (source === destination) throw new SameAccount(source)
-  if (amount.isZero()) throw new InvalidAmount('amount must be greater than zero')
+/** Refuses a transfer that no account state could make valid; undefined when it may go ahead. */
+export function checkTransferRequest(source: AccountId, destination: AccountId, amount: Money): DomainError | undefined {
+  if (source === destination) return new SameAccount(source)
+  if (amount.isZero()) return new InvalidAmount('amount must be greater than zero')
+  return undefined
 }
 
 /**
- * Moves `amount` from `source` to `destination`, returning both accounts as they will be
- * committed: new balances, each version one higher. Pure; throws instead of going negative
- * or past the storable maximum.
+ * Moves `amount` from `source` to `destination`: both accounts as they will be committed, new
+ * balances and each version one higher, or the refusal when the money is not there or the credit
+ * would not fit DECIMAL(38,18). Pure.
  */
-export function applyTransfer(
+export function moveMoney(
   source: Account,
   destination: Account,
   amount: Money,
-): { source: Account; destination: Account } {
-  checkTransferRequest(source.id, destination.id, amount)
-  if (source.balance.isLessThan(amount)) throw new InsufficientFunds(source.id)
+): { source: Account; destination: Account } | DomainError {
+  const invalid = checkTransferRequest(source.id, destination.id, amount)
+  if (invalid) return invalid
+  if (source.balance.isLessThan(amount)) return new InsufficientFunds(source.id)
   const credited = destination.balance.plus(amount)
-  if (credited.exceedsLimit()) throw new BalanceLimitExceeded(destination.id)
+  if (credited.exceedsLimit()) return new BalanceLimitExceeded(destination.id)
   return {
     source: { id: source.id, balance: source.balance.minus(amount), version: source.version + 1 },
     destination: { id: destination.id, balance: credited, version: destination.version + 1 },

@@ -17,17 +17,21 @@ export class StoreOutcomeUnknown extends CodedError {
   readonly code = 'COMMIT_OUTCOME_UNKNOWN'
 }
 
-/** An idempotency key was committed earlier; its record holds the response to replay. */
-export class IdempotencyKeyTaken extends CodedError {
-  readonly code = 'IDEMPOTENCY_KEY_TAKEN'
-}
+export type StoreErrorCode = StoreUnavailable['code'] | StoreOutcomeUnknown['code']
 
-/** Another request holding the same idempotency key is still running. */
-export class IdempotencyKeyInUse extends CodedError {
-  readonly code = 'IDEMPOTENCY_KEY_IN_USE'
+/**
+ * A transaction lost to another over locks, and was rolled back whole: nothing it did remains,
+ * so the same work may run again. `deadlock`: the database chose it as a deadlock's victim;
+ * `lock-wait`: a lock it waited for stayed held past the bound, on what `on` names; `aborted`:
+ * the database ended it before its commit (a cluster's certification conflict, say), which the
+ * unit of work found out by checking its own writes. Never shown to a client as it is.
+ */
+export class LockConflict extends Error {
+  constructor(
+    readonly reason: 'deadlock' | 'lock-wait' | 'aborted',
+    readonly on: 'account' | 'idempotency-key' | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(`Transaction lost a lock conflict (${reason}${on ? ` on ${on}` : ''})`, options)
+  }
 }
-
-export type StoreErrorCode =
-  | StoreUnavailable['code']
-  | StoreOutcomeUnknown['code']
-  | IdempotencyKeyInUse['code']

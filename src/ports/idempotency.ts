@@ -4,19 +4,22 @@ export interface StoredResponse {
   body: string
 }
 
-/** A saved key with the request it belongs to and, once finished, its response. */
+/** What a request claims: its key, the digest of the request (a replay must carry the same), and how long it is kept. */
+export interface KeyClaim {
+  key: string
+  fingerprint: string
+  expiresAt: Date
+}
+
+/** A key committed with the response of the request that claimed it. */
 export interface IdempotencyRecord {
   key: string
-  /** Digest of method, path and canonical body: a replay must carry the same request. */
   fingerprint: string
   response: StoredResponse
 }
 
-/** Keys whose requests completed. Written only inside an AccountTransaction (see there). */
+/** Maintenance of committed keys (they are written only through the unit of work). */
 export interface IdempotencyRecords {
-  /** The committed record of `key`, or undefined. */
-  find(key: string): Promise<IdempotencyRecord | undefined>
-
   /**
    * Deletes at most `limit` records that expired before `now`, without locking ranges that new
    * keys are inserted into. Returns how many it deleted.

@@ -3,11 +3,11 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MariadbIdempotencyRecords } from '../../src/adapters/mariadb/idempotency-records.js'
 import { sweepIdempotencyKeys } from '../../src/app/sweep-idempotency-keys.js'
-import { LosingCommitStore } from './support/losing-commit-store.js'
+import { LosingCommit } from './support/losing-commit.js'
 import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
 
 let service: RunningService
-let store: LosingCommitStore
+let store: LosingCommit
 let api: ReturnType<typeof client>
 let nextId = 1
 
@@ -15,7 +15,7 @@ beforeAll(async () => {
   service = await startService({
     databaseUrl: freshDatabaseUrl('idempotency'),
     env: { DB_LOCK_WAIT_TIMEOUT_S: '1' },
-    decorateStore: (inner) => (store = new LosingCommitStore(inner)),
+    decorateUnitOfWork: (inner) => (store = new LosingCommit(inner)),
   })
   api = client(service.baseUrl)
 })

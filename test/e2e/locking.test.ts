@@ -1,11 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { sql } from 'kysely'
+import { type MysqlPool, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MariadbAccountStore } from '../../src/adapters/mariadb/account-store.js'
+import { openPool } from '../../src/adapters/mariadb/database.js'
+import { MariadbUnitOfWork } from '../../src/adapters/mariadb/unit-of-work.js'
+import { createLedger } from '../../src/app/ledger.js'
+import type { TransferCommand } from '../../src/domain/batch.js'
+import { Money } from '../../src/domain/money.js'
 import { openDatabase } from '../../src/adapters/mariadb/database.js'
 import { loadConfig } from '../../src/config.js'
-import { Money } from '../../src/domain/money.js'
-import { StoreUnavailable } from '../../src/ports/errors.js'
+import { LockConflict } from '../../src/ports/errors.js'
 import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
 
 async function until(condition: () => Promise<boolean>): Promise<void> {
@@ -18,132 +21,195 @@ async function until(condition: () => Promise<boolean>): Promise<void> {
 
 let service: RunningService
 let api: ReturnType<typeof client>
+/** The service's own pool settings, with connections of the test's own. */
+let pool: MysqlPool
 
 beforeAll(async () => {
   service = await startService({ databaseUrl: freshDatabaseUrl('locking'), env: { DB_LOCK_WAIT_TIMEOUT_S: '1' } })
   api = client(service.baseUrl)
-  for (const id of [1, 2, 3, 4]) await api.createAccount(id, '100')
+  for (const id of [1, 2, 3, 4, 5, 6, 7, 8]) await api.createAccount(id, '100')
+  pool = openPool(loadConfig({ DATABASE_URL: service.databaseUrl, DB_LOCK_WAIT_TIMEOUT_S: '1' }).database)
 })
-afterAll(() => service.stop())
+afterAll(async () => {
+  await new Promise((resolve) => pool.end(resolve))
+  await service.stop()
+})
 
-describe('MariadbAccountStore.transaction', () => {
-  it('rolls back a deadlock victim and runs it again until both transactions commit', async () => {
-    const store = new MariadbAccountStore(service.db, { attempts: 3, baseDelayMs: 5 })
-    let attempts = 0
-    // Lock in opposite orders on purpose (the use case never does), so MariaDB must pick a victim.
+const money = (text: string) => Money.parse(text)!
+const balance = async (id: number) => api.balance(id)
+const transferRows = async (id: string) =>
+  (await service.db.selectFrom('transfers').select('transfer_id').where('transfer_id', '=', id).execute()).length
+
+/** One transfer from 1 to 2 of `amount`, written by the unit of work as the write path writes it. */
+async function writeTransfer(unitOfWork: MariadbUnitOfWork, transferId: string, amount: string): Promise<void> {
+  await unitOfWork.run(async (tx) => {
+    const locked = await tx.accounts.lock([1, 2])
+    const [a, b] = [locked.get(1)!, locked.get(2)!]
+    tx.accounts.write([
+      { before: a, after: { ...a, balance: a.balance.minus(money(amount)), version: a.version + 1 } },
+      { before: b, after: { ...b, balance: b.balance.plus(money(amount)), version: b.version + 1 } },
+    ])
+    tx.transfers.insert([{ id: transferId, sourceAccountId: 1, destinationAccountId: 2, amount: money(amount), createdAt: new Date() }])
+  })
+}
+
+/**
+ * The pool, with its connections' packets rewritten on their way to the server: `rewrite` sees
+ * each packet's SQL and returns what is really sent. Used to have the server end a transaction in
+ * the middle of a packet, as a Galera cluster does when another node's write wins.
+ */
+function rewriting(inner: MysqlPool, rewrite: (sql: string) => string): MysqlPool {
+  return {
+    getConnection: (callback) =>
+      inner.getConnection((error, connection) => {
+        if (error) return callback(error, connection)
+        callback(null, {
+          ...connection,
+          config: connection.config,
+          threadId: connection.threadId,
+          connect: (cb) => connection.connect(cb),
+          destroy: () => connection.destroy(),
+          release: () => connection.release(),
+          query: (text, parameters, cb) => connection.query(rewrite(text), parameters, cb),
+        })
+      }),
+    end: (callback) => inner.end(callback),
+  }
+}
+
+describe('MariadbUnitOfWork', () => {
+  it('reports a deadlock victim as LockConflict(deadlock) and keeps nothing of it', async () => {
+    const unitOfWork = new MariadbUnitOfWork(pool)
+    // Lock in opposite orders on purpose (the write path never does), so MariaDB must pick a victim.
     const crosswise = (first: number, second: number) =>
-      store.transaction(async (tx) => {
-        attempts++
-        await tx.lockAccounts([first])
-        await sleep(200)
-        await tx.lockAccounts([second])
-        return 'committed'
-      })
-    await expect(Promise.all([crosswise(1, 2), crosswise(2, 1)])).resolves.toEqual(['committed', 'committed'])
-    expect(attempts).toBeGreaterThanOrEqual(3)
+      unitOfWork
+        .run(async (tx) => {
+          await tx.accounts.lock([first])
+          await sleep(200)
+          await tx.accounts.lock([second])
+          return 'committed'
+        })
+        .catch((error: unknown) => error)
+    const results = await Promise.all([crosswise(3, 4), crosswise(4, 3)])
+    expect(results).toContain('committed')
+    expect(results.find((result) => result !== 'committed')).toMatchObject({ reason: 'deadlock', on: 'account' })
   })
 
-  it('gives up with StoreUnavailable once the attempts run out', async () => {
-    const store = new MariadbAccountStore(service.db, { attempts: 2, baseDelayMs: 5 })
-    let attempts = 0
+  it('reports a lock wait that runs out as LockConflict(lock-wait) on the account', async () => {
+    const unitOfWork = new MariadbUnitOfWork(pool)
     await service.db.transaction().execute(async (holder) => {
       await sql`SELECT * FROM accounts WHERE account_id = 3 FOR UPDATE`.execute(holder)
-      const waiting = store.transaction(async (tx) => {
-        attempts++
-        return tx.lockAccounts([3])
-      })
-      await expect(waiting).rejects.toBeInstanceOf(StoreUnavailable)
+      const waiting = unitOfWork.run((tx) => tx.accounts.lock([3]))
+      await expect(waiting).rejects.toEqual(new LockConflict('lock-wait', 'account'))
     })
-    expect(attempts).toBe(2)
+  })
+
+  it('locks what it can without waiting, and names the accounts another transaction holds', async () => {
+    const unitOfWork = new MariadbUnitOfWork(pool)
+    await service.db.transaction().execute(async (holder) => {
+      await sql`SELECT * FROM accounts WHERE account_id = 4 FOR UPDATE`.execute(holder)
+      const started = Date.now()
+      const { locked, busy } = await unitOfWork.run((tx) => tx.accounts.lockAvailable([5, 4, 999]))
+      expect([[...locked.keys()], [...busy]]).toEqual([[5], [4]])
+      // A hang detector, not a speed claim: the lock wait is 1 s, and nothing waited for it.
+      expect(Date.now() - started).toBeLessThan(900)
+    })
+  })
+
+  it('rolls back everything when a write inside the COMMIT packet fails, including the writes before it', async () => {
+    const unitOfWork = new MariadbUnitOfWork(pool)
+    const before = [await balance(1), await balance(2)]
+    await writeTransfer(unitOfWork, '00000000-0000-7000-8000-000000000001', '1')
+    // The same transfer id again: the UPDATE of both balances runs, then the INSERT fails.
+    await expect(writeTransfer(unitOfWork, '00000000-0000-7000-8000-000000000001', '5')).rejects.toMatchObject({ errno: 1062 })
+    expect([await balance(1), await balance(2)]).toEqual([
+      money(before[0]!).minus(money('1')).toString(),
+      money(before[1]!).plus(money('1')).toString(),
+    ])
+  })
+
+  it.each([
+    ['before its writes are checked', 101, (text: string) => text.replace('INSERT INTO transfers', 'ROLLBACK;\nINSERT INTO transfers')],
+    ['between the check and the COMMIT', 102, (text: string) => text.replace(/;\nCOMMIT;/, ';\nROLLBACK;\nCOMMIT;')],
+  ])('finds out when the server ended the transaction %s, and leaves nothing half-applied', async (_when, n, rewrite) => {
+    let armed = true
+    const unitOfWork = new MariadbUnitOfWork(
+      rewriting(pool, (text) => {
+        if (!armed || !text.includes('COMMIT')) return text
+        armed = false
+        return rewrite(text)
+      }),
+    )
+    const id = `00000000-0000-7000-8000-000000000${n}`
+    const before = [await balance(1), await balance(2)]
+    await expect(writeTransfer(unitOfWork, id, '3')).rejects.toEqual(new LockConflict('aborted', undefined))
+    expect(armed).toBe(false)
+    expect([await balance(1), await balance(2), await transferRows(id)]).toEqual([...before, 0])
+    // The connection went back to the pool in autocommit: a plain write on it commits at once.
+    await writeTransfer(unitOfWork, id, '3')
+    expect(await transferRows(id)).toBe(1)
   })
 })
 
-describe('a write that fails inside the COMMIT batch', () => {
-  it('stops the batch before COMMIT and rolls back everything, including writes that succeeded', async () => {
-    const store = new MariadbAccountStore(service.db)
-    const move = (transferId: string, amount: string) =>
-      store.transaction(async (tx) => {
-        const locked = await tx.lockAccounts([1, 2])
-        const [a, b] = [locked.get(1)!, locked.get(2)!]
-        const money = Money.parse(amount)!
-        const after = [
-          { ...a, balance: a.balance.minus(money), version: a.version + 1 },
-          { ...b, balance: b.balance.plus(money), version: b.version + 1 },
-        ]
-        const createdAt = new Date()
-        await tx.recordTransfer({ id: transferId, sourceAccountId: 1, destinationAccountId: 2, amount: money, createdAt }, after)
-      })
-    const before = [await api.balance(1), await api.balance(2)]
-    await move('00000000-0000-7000-8000-000000000001', '1')
-    // The same transfer id again: the UPDATE of both balances runs, then the INSERT fails.
-    await expect(move('00000000-0000-7000-8000-000000000001', '5')).rejects.toMatchObject({ errno: 1062 })
-    const after = [await api.balance(1), await api.balance(2)]
-    expect(after).toEqual([Money.parse(before[0]!)!.minus(Money.parse('1')!).toString(), Money.parse(before[1]!)!.plus(Money.parse('1')!).toString()])
+describe('the write path over a server that ends a transaction mid-packet', () => {
+  it('runs the batch again and applies every transfer exactly once', async () => {
+    let aborts = 2
+    const unitOfWork = new MariadbUnitOfWork(
+      rewriting(pool, (text) => {
+        if (aborts === 0 || !text.includes('COMMIT')) return text
+        aborts--
+        return text.replace('INSERT INTO transfers', 'ROLLBACK;\nINSERT INTO transfers')
+      }),
+    )
+    const ledger = createLedger({
+      unitOfWork,
+      cache: { get: async () => undefined, put: async () => {} },
+      clock: { now: () => new Date() },
+      scope: { capture: () => undefined, enter: (_captured, work) => work() },
+      retentionMs: 86_400_000,
+      batching: { maxSize: 64, maxInFlight: 1, queueLimit: 100 },
+      retry: { attempts: 3, baseDelayMs: 5 },
+    })
+    const before = [await balance(7), await balance(8)]
+    const commands: TransferCommand[] = Array.from({ length: 20 }, (_, i) => ({
+      kind: 'transfer',
+      transferId: `00000000-0000-7000-8000-0000000002${String(i).padStart(2, '0')}`,
+      sourceAccountId: 7,
+      destinationAccountId: 8,
+      amount: money('1.5'),
+    }))
+    const results = await Promise.all(commands.map((command) => ledger(command)))
+    expect(results.every((result) => result.kind === 'applied')).toBe(true)
+    expect(aborts).toBe(0)
+    expect([await balance(7), await balance(8)]).toEqual([money(before[0]!).minus(money('30')).toString(), money(before[1]!).plus(money('30')).toString()])
+    for (const command of commands) expect(await transferRows(command.transferId)).toBe(1)
   })
 })
 
 describe('a transfer whose accounts stay locked', () => {
   it('answers 503 after bounded lock waits and changes nothing', async () => {
     await service.db.transaction().execute(async (holder) => {
-      await sql`SELECT * FROM accounts WHERE account_id = 4 FOR UPDATE`.execute(holder)
-      const reply = await api.transfer(3, 4, '1')
+      await sql`SELECT * FROM accounts WHERE account_id = 6 FOR UPDATE`.execute(holder)
+      const reply = await api.transfer(5, 6, '1')
       expect(reply).toMatchObject({ status: 503, body: { code: 'SERVICE_UNAVAILABLE' } })
       expect(reply.body.detail).toContain('retry')
     })
-    expect(await api.balance(3)).toBe('100')
-    expect(await api.balance(4)).toBe('100')
+    expect(await balance(5)).toBe('100')
+    expect(await balance(6)).toBe('100')
   })
 
   it('completes once the lock is released within the wait bound', async () => {
     // Wrapped in an object: returning the bare promise would make the holder wait for the transfer.
     const { pending } = await service.db.transaction().execute(async (holder) => {
-      await sql`SELECT * FROM accounts WHERE account_id = 4 FOR UPDATE`.execute(holder)
-      const pending = api.transfer(3, 4, '1')
+      await sql`SELECT * FROM accounts WHERE account_id = 6 FOR UPDATE`.execute(holder)
+      const pending = api.transfer(5, 6, '1')
       await sleep(300)
       return { pending }
     })
     const settled = await pending
     expect(settled.status).toBe(201)
-    expect(await api.balance(3)).toBe('99')
-    expect(await api.balance(4)).toBe('101')
-  })
-})
-
-describe('MariadbAccountStore.recordTransferIfUnchanged', () => {
-  const store = () => new MariadbAccountStore(service.db)
-  /** Accounts 5 and 6 as committed, and what a transfer of `amount` from 5 to 6 would make of them. */
-  async function planned(id: string, amount: string) {
-    await Promise.all([5, 6].map((n) => api.createAccount(n, '100')))
-    const [source, destination] = await Promise.all([store().find(5), store().find(6)])
-    if (!source || !destination) throw new Error('accounts 5 and 6 should exist')
-    const money = Money.parse(amount)!
-    const after = [
-      { ...source, balance: source.balance.minus(money), version: source.version + 1 },
-      { ...destination, balance: destination.balance.plus(money), version: destination.version + 1 },
-    ] as const
-    return { transfer: { id, sourceAccountId: 5, destinationAccountId: 6, amount: money, createdAt: new Date() }, after }
-  }
-  const transferRows = async (id: string) =>
-    (await service.db.selectFrom('transfers').select('transfer_id').where('transfer_id', '=', id).execute()).length
-
-  it('commits when both versions are unchanged, and writes nothing once one has moved on', async () => {
-    const first = await planned('00000000-0000-7000-8000-000000000005', '30')
-    expect(await store().recordTransferIfUnchanged(first.transfer, first.after)).toBe(true)
-    expect([await api.balance(5), await api.balance(6), await transferRows(first.transfer.id)]).toEqual(['70', '130', 1])
-
-    // The same plan again: both accounts are now one version past it.
-    const again = { ...first.transfer, id: '00000000-0000-7000-8000-000000000006' }
-    expect(await store().recordTransferIfUnchanged(again, first.after)).toBe(false)
-    expect([await api.balance(5), await api.balance(6), await transferRows(again.id)]).toEqual(['70', '130', 0])
-  })
-
-  it('gives way with false on a lock wait, leaving the decision to the locking path', async () => {
-    const { transfer, after } = await planned('00000000-0000-7000-8000-000000000007', '1')
-    await service.db.transaction().execute(async (holder) => {
-      await sql`SELECT * FROM accounts WHERE account_id = 6 FOR UPDATE`.execute(holder)
-      expect(await store().recordTransferIfUnchanged(transfer, after)).toBe(false)
-    })
-    expect(await transferRows(transfer.id)).toBe(0)
+    expect(await balance(5)).toBe('99')
+    expect(await balance(6)).toBe('101')
   })
 })
 

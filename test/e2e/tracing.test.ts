@@ -130,17 +130,69 @@ describe('traces of a running service', () => {
       'app.outcome': 'ok',
     })
 
-    // Both accounts are cached: their copies are read, the transfer commits in one round trip
-    // if neither changed since, and the committed balances refresh the cache.
+    // Travelling alone, its batch is its own: the statements are the use case's children, in two
+    // round trips (lock both rows; write, check, COMMIT, verify), then the cache refresh.
     const calls = childrenOf(trace, useCase).map((span) => [span.attributes['db.system.name'], span.attributes['db.operation.name'] ?? span.name])
     expect(calls).toEqual([
-      ['redis', 'GET'],
-      ['redis', 'GET'],
-      ['mariadb', 'CALL'],
+      ['mariadb', 'SET; SELECT'],
+      ['mariadb', 'UPDATE; INSERT; SELECT; IF; COMMIT; SELECT; SET'],
       ['redis', 'EVALSHA'],
     ])
-    const statement = one(trace, (span) => span.attributes['db.system.name'] === 'mariadb')
-    expect(statement.attributes).toMatchObject({ 'db.query.text': expect.stringMatching(/^CALL transfer_if_unchanged\(/), 'db.namespace': expect.any(String) })
+    const [lock, write] = trace.filter((span) => span.attributes['db.system.name'] === 'mariadb')
+    expect(lock?.attributes).toMatchObject({ 'db.query.text': expect.stringMatching(/FROM accounts FORCE INDEX \(PRIMARY\) WHERE account_id IN \(\?, \?\) ORDER BY account_id FOR UPDATE$/), 'db.namespace': expect.any(String) })
+    expect(write?.attributes['db.query.text']).toMatch(/^UPDATE accounts FORCE INDEX \(PRIMARY\) SET balance = CASE account_id WHEN \? THEN \?/)
+    expect(trace.some((span) => span.name === 'ledger-batch')).toBe(false)
+  })
+
+  it('a batch of concurrent transfers has a span of its own, parented to one request and linked from the others', async () => {
+    const batched = await startService('tracing_batch', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_TRACES_SAMPLER: 'always_on',
+      // One batch in flight: the transfers sent while it runs travel together in the next one.
+      BATCH_MAX_IN_FLIGHT: '1',
+      REDIS_URL: '',
+    })
+    const batchedApi = client(batched.baseUrl)
+    const ids = Array.from({ length: 12 }, (_, i) => 100 + i)
+    for (const id of ids) expect((await batchedApi.createAccount(id, '10')).status).toBe(201)
+    const callers = ids.map(() => traceparent())
+    const replies = await Promise.all(
+      ids.map((id, i) =>
+        batchedApi.send('POST', '/v1/transfers', { source_account_id: id, destination_account_id: ids[(i + 1) % ids.length], amount: '1' }, { traceparent: callers[i]!.header }),
+      ),
+    )
+    expect(replies.map((reply) => reply.status)).toEqual(ids.map(() => 201))
+    const callerTraces = new Set(callers.map((caller) => caller.traceId))
+    const spans = await receiver.waitFor(
+      (received) => received.filter((span) => callerTraces.has(span.traceId) && isServerSpan(span)).length === ids.length,
+    )
+    const mine = spans.filter((span) => callerTraces.has(span.traceId))
+    const batches = mine.filter((span) => span.name === 'ledger-batch')
+    expect(batches.length).toBeGreaterThan(0)
+    for (const batch of batches) {
+      const size = batch.attributes['app.batch.size'] as number
+      expect(size).toBeGreaterThan(1)
+      // Parented to one request's use-case span, in that request's trace…
+      const parent = one(mine, (span) => span.spanId === batch.parentSpanId)
+      expect(parent).toMatchObject({ name: 'transfer-funds', traceId: batch.traceId })
+      // …and linked both ways with each of the others it carried.
+      expect(batch.links).toHaveLength(size - 1)
+      for (const link of batch.links) {
+        const other = one(mine, (span) => span.spanId === link.spanId)
+        expect(other.name).toBe('transfer-funds')
+        expect(other.links).toContainEqual({ traceId: batch.traceId, spanId: batch.spanId })
+      }
+      // Its statements are its children.
+      expect(childrenOf(mine, batch).map((span) => span.name)).toEqual(['SET; SELECT', 'UPDATE; INSERT; SELECT; IF; COMMIT; SELECT; SET'])
+    }
+    // Every request's use-case span leads to the transaction that committed it: its own statements or a batch.
+    for (const useCase of mine.filter((span) => span.name === 'transfer-funds')) {
+      const ownStatements = childrenOf(mine, useCase).some((span) => span.attributes['db.system.name'] === 'mariadb')
+      const inBatch = batches.some((batch) => batch.parentSpanId === useCase.spanId || useCase.links.some((link) => link.spanId === batch.spanId))
+      expect(ownStatements || inBatch, `transfer-funds ${useCase.spanId}`).toBe(true)
+    }
+    expect(await stop(batched)).toBe(0)
   })
 
   it.each([

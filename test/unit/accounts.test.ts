@@ -4,14 +4,11 @@ import { getAccount } from '../../src/app/get-account.js'
 import { isAccountId } from '../../src/domain/account.js'
 import { AccountExists, AccountNotFound } from '../../src/domain/errors.js'
 import { Money } from '../../src/domain/money.js'
-import { InMemoryAccountCache } from './fakes/in-memory-account-cache.js'
-import { InMemoryAccountStore } from './fakes/in-memory-account-store.js'
+import { testLedger } from './fakes/test-ledger.js'
 
 function setup() {
-  const accounts = new InMemoryAccountStore()
-  const cache = new InMemoryAccountCache()
-  const deps = { accounts, records: accounts.records, cache, clock: { now: () => new Date() }, retentionMs: 86_400_000 }
-  return { accounts, cache, create: createAccount(deps), get: getAccount(deps) }
+  const { ledger, store, cache } = testLedger()
+  return { cache, create: createAccount({ ledger }), get: getAccount({ accounts: store.records, cache }) }
 }
 
 describe('createAccount and getAccount', () => {

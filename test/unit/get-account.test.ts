@@ -4,10 +4,11 @@ import type { Account, AccountId } from '../../src/domain/account.js'
 import { AccountNotFound } from '../../src/domain/errors.js'
 import { Money } from '../../src/domain/money.js'
 import { InMemoryAccountCache } from './fakes/in-memory-account-cache.js'
-import { InMemoryAccountStore } from './fakes/in-memory-account-store.js'
+import type { AccountRecords } from '../../src/ports/account-records.js'
 
-/** Counts reads and can hold them until released, to make concurrency deterministic. */
-class GatedStore extends InMemoryAccountStore {
+/** Committed accounts that counts its reads and can hold them until released, to make concurrency deterministic. */
+class GatedStore implements AccountRecords {
+  private readonly accounts = new Map<AccountId, Account>()
   reads = 0
   private gate: Promise<void> = Promise.resolve()
   private open: () => void = () => {}
@@ -20,9 +21,13 @@ class GatedStore extends InMemoryAccountStore {
     this.open()
   }
 
-  override async find(id: AccountId): Promise<Account | undefined> {
+  seed(account: Account): void {
+    this.accounts.set(account.id, account)
+  }
+
+  async find(id: AccountId): Promise<Account | undefined> {
     this.reads++
-    const account = await super.find(id)
+    const account = this.accounts.get(id)
     await this.gate
     return account
   }

@@ -3,7 +3,8 @@ import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { traced } from '../../src/adapters/telemetry/traced.js'
 import { InsufficientFunds } from '../../src/domain/errors.js'
-import { IdempotencyKeyInUse, StoreUnavailable } from '../../src/ports/errors.js'
+import { IdempotencyKeyInUse } from '../../src/app/errors.js'
+import { StoreUnavailable } from '../../src/ports/errors.js'
 
 // The real SDK, exporting to memory: what traced() records is what a collector would receive.
 const exporter = new InMemorySpanExporter()

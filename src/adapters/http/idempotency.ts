@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { codeOf, ERRORS } from '../../app/errors.js'
-import type { Idempotency } from '../../app/idempotently.js'
+import type { Idempotency } from '../../app/idempotency.js'
+import type { Applied } from '../../domain/batch.js'
 import type { StoredResponse } from '../../ports/idempotency.js'
 import { problemResponse, sendRendered } from './problems.js'
 
@@ -24,13 +24,13 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
- * The request's idempotency, or undefined without the header. Successes are answered with
- * `render(value)`; refusals with their problem document, when the registry keeps them.
+ * The request's idempotency, or undefined without the header. An applied outcome is answered with
+ * `render(outcome)`, a refusal with its problem document; the write path decides which to keep.
  */
-export function idempotencyOf<T>(
+export function idempotencyOf<O extends Applied>(
   request: FastifyRequest<{ Headers: { 'idempotency-key'?: string } }>,
-  render: (value: T) => StoredResponse,
-): Idempotency<T> | undefined {
+  render: (outcome: O) => StoredResponse,
+): Idempotency<O> | undefined {
   const key = request.headers['idempotency-key']
   if (key === undefined) return undefined
   const path = request.url.split('?')[0]
@@ -38,11 +38,7 @@ export function idempotencyOf<T>(
   return {
     key,
     fingerprint,
-    respond: render,
-    refuse: (error) => {
-      const code = codeOf(error)
-      return code && ERRORS[code].kept ? problemResponse(error) : undefined
-    },
+    render: (outcome) => (outcome.kind === 'refused' ? problemResponse(outcome.error) : render(outcome)),
   }
 }
 

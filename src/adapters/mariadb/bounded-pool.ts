@@ -5,6 +5,7 @@ import { describeStatement } from './statement-spans.js'
 /** The subset of mysql2's callback Pool that this adapter uses. */
 export interface RawPool extends MysqlPool {
   getConnection(callback: (error: unknown, connection: RawConnection) => void): void
+  on(event: 'connection', listener: (connection: RawConnection) => void): void
 }
 
 export interface RawConnection extends MysqlPoolConnection {
@@ -42,6 +43,7 @@ export function boundedPool(pool: RawPool, bounds: PoolBounds): MysqlPool {
     return wrapper
   }
 
+  let ended: Promise<unknown> | undefined
   return {
     getConnection(callback) {
       let settled = false
@@ -61,8 +63,11 @@ export function boundedPool(pool: RawPool, bounds: PoolBounds): MysqlPool {
         else callback(null, wrap(raw))
       })
     },
+    // Once, however many owners end it: kysely ends it only if it ever ran a query, so the
+    // application ends it as well.
     end(callback) {
-      pool.end(callback)
+      ended ??= new Promise((resolve) => pool.end((error) => resolve(error)))
+      void ended.then(callback)
     },
   }
 }

@@ -1,4 +1,4 @@
-import { CompiledQuery, Kysely, MysqlDialect } from 'kysely'
+import { Kysely, MysqlDialect, type MysqlPool } from 'kysely'
 import { createConnection, createPool } from 'mysql2'
 import { boundedPool, type RawPool } from './bounded-pool.js'
 import type { Database } from './tables.js'
@@ -76,16 +76,19 @@ export async function ensureDatabase(settings: DatabaseSettings): Promise<void> 
   }
 }
 
-/** A bounded pool behind kysely. Every connection runs in UTC with a short lock wait. */
-export function openDatabase(settings: DatabaseSettings): Kysely<Database> {
+/**
+ * The service's one pool of connections, bounded (see boundedPool). Every connection is set up
+ * as it is made, before its first statement: UTC, a short lock wait, strict SQL.
+ */
+export function openPool(settings: DatabaseSettings): MysqlPool {
   const pool = createPool({
     ...parseDatabaseUrl(settings.url),
     connectionLimit: settings.poolSize,
     maxIdle: settings.poolSize,
     queueLimit: settings.queueLimit,
     connectTimeout: settings.connectTimeoutMs,
-    // BatchedTransaction sends BEGIN or COMMIT in the same packet as other statements. Every
-    // value travels as a placeholder parameter, escaped by mysql2, never spliced into SQL.
+    // Transactions send several statements in one packet (MariadbTransaction). Every value travels
+    // as a placeholder parameter, escaped by mysql2, never spliced into SQL.
     multipleStatements: true,
     // Ids are at most 2^53−1 and come back as numbers; DECIMAL stays a string.
     supportBigNumbers: true,
@@ -94,18 +97,23 @@ export function openDatabase(settings: DatabaseSettings): Kysely<Database> {
     timezone: 'Z',
     dateStrings: false,
   }) as unknown as RawPool
-  return new Kysely<Database>({
-    dialect: new MysqlDialect({
-      pool: boundedPool(pool, settings),
-      // One round trip per new connection; the lock wait bound makes a stuck transfer fail fast.
-      onCreateConnection: async (connection) => {
-        await connection.executeQuery(
-          CompiledQuery.raw(
-            `SET SESSION time_zone = '+00:00', innodb_lock_wait_timeout = ${settings.lockWaitTimeoutSeconds}, ` +
-              "sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'",
-          ),
-        )
-      },
-    }),
+  // mysql2 emits this before it hands the new connection out, so the SET runs before anything else.
+  pool.on('connection', (connection) => {
+    connection.query(sessionSetup(settings), undefined, (error) => {
+      if (error) connection.destroy()
+    })
   })
+  return boundedPool(pool, settings)
+}
+
+/** kysely over `pool` (by default a pool of its own), for reads and maintenance. */
+export function openDatabase(settings: DatabaseSettings, pool: MysqlPool = openPool(settings)): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new MysqlDialect({ pool }) })
+}
+
+function sessionSetup(settings: DatabaseSettings): string {
+  return (
+    `SET SESSION time_zone = '+00:00', innodb_lock_wait_timeout = ${settings.lockWaitTimeoutSeconds}, ` +
+    "sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'"
+  )
 }

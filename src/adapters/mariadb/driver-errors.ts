@@ -1,8 +1,11 @@
-import { StoreUnavailable } from '../../ports/errors.js'
+import { LockConflict, StoreUnavailable } from '../../ports/errors.js'
 
-const ER_DUP_ENTRY = 1062
 const ER_LOCK_WAIT_TIMEOUT = 1205
 const ER_LOCK_DEADLOCK = 1213
+const ER_SIGNAL_EXCEPTION = 1644
+
+/** The MESSAGE_TEXT of the SIGNAL a transaction raises when its own writes are not in place before COMMIT. */
+export const WRITE_CHECK_FAILED = 'write check failed: the transaction lost its writes before COMMIT'
 
 /** Error codes that mean the server could not be reached or stopped answering. */
 const UNAVAILABLE_CODES = new Set([
@@ -32,18 +35,17 @@ function fields(error: unknown): DriverError {
   return typeof error === 'object' && error !== null ? (error as DriverError) : {}
 }
 
-export function isDuplicateKey(error: unknown): boolean {
-  return fields(error).errno === ER_DUP_ENTRY
-}
-
-/** Lock conflicts that a fresh attempt of the whole transaction can resolve. */
-export function isLockConflict(error: unknown): boolean {
+/** The error as a LockConflict on `on` when it is a deadlock or a lock-wait timeout; undefined otherwise. */
+export function lockConflictOf(error: unknown, on: LockConflict['on']): LockConflict | undefined {
   const { errno } = fields(error)
-  return errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT
+  if (errno === ER_LOCK_DEADLOCK) return new LockConflict('deadlock', on, { cause: error })
+  if (errno === ER_LOCK_WAIT_TIMEOUT) return new LockConflict('lock-wait', on, { cause: error })
+  return undefined
 }
 
-export function isLockWaitTimeout(error: unknown): boolean {
-  return fields(error).errno === ER_LOCK_WAIT_TIMEOUT
+export function isWriteCheckFailure(error: unknown): boolean {
+  const { errno, message } = fields(error)
+  return errno === ER_SIGNAL_EXCEPTION && message === WRITE_CHECK_FAILED
 }
 
 /** The server answered with an SQL error: the connection is fine and the statement did not run. */
@@ -62,8 +64,8 @@ export function isUnavailable(error: unknown): boolean {
 
 /** Replaces infrastructure failures by StoreUnavailable (keeping the original as its cause). */
 export function translate(error: unknown): unknown {
-  if (error instanceof StoreUnavailable) return error
-  if (isUnavailable(error) || isLockConflict(error)) {
+  if (error instanceof StoreUnavailable || error instanceof LockConflict) return error
+  if (isUnavailable(error)) {
     return new StoreUnavailable('The database did not answer in time', { cause: error })
   }
   return error

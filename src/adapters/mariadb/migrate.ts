@@ -3,12 +3,14 @@ import { type Migration, Migrator } from 'kysely/migration'
 import * as accountsAndTransfers from './migrations/0001-accounts-and-transfers.js'
 import * as idempotencyKeys from './migrations/0002-idempotency-keys.js'
 import * as transferIfUnchanged from './migrations/0003-transfer-if-unchanged.js'
+import * as dropTransferIfUnchanged from './migrations/0004-drop-transfer-if-unchanged.js'
 
 /** Listed here rather than read from disk, so the same code runs from src and from dist. */
 const migrations: Record<string, Migration> = {
   '0001-accounts-and-transfers': accountsAndTransfers,
   '0002-idempotency-keys': idempotencyKeys,
   '0003-transfer-if-unchanged': transferIfUnchanged,
+  '0004-drop-transfer-if-unchanged': dropTransferIfUnchanged,
 }
 
 /**

@@ -17,14 +17,16 @@ interface ConnectionConfig {
 
 /**
  * The span of one round trip. Its name lists the leading keyword of each statement it carries
- * (`START; SELECT`, `UPDATE; INSERT; COMMIT`); its attributes are the semantic conventions'. The
+ * (`SET; SELECT`, `UPDATE; INSERT; SELECT; IF; COMMIT; SELECT; SET`); its attributes are the semantic conventions'. The
  * SQL text is safe to export: every value travels as a placeholder parameter, and parameters,
  * which carry balances, are never recorded.
  */
 export function describeStatement(sql: string, config: object): ClientCall {
   const { host, port, database } = config as ConnectionConfig
+  // Statements of one packet are joined by ';' and a line break (MariadbTransaction); a compound
+  // statement's own ';' (IF … THEN SIGNAL …; END IF) has none after it.
   const name = sql
-    .split(';')
+    .split(/;\s*\n/)
     .map((statement) => statement.trim().split(/\s/, 1)[0]?.toUpperCase() ?? '')
     .filter(Boolean)
     .join('; ')

@@ -13,6 +13,8 @@ export interface ReceivedSpan {
   /** OTLP SpanKind: 1 internal, 2 server, 3 client. */
   kind: number
   attributes: Record<string, unknown>
+  /** The spans this one links to. */
+  links: { traceId: string; spanId: string }[]
   /** OTLP StatusCode: 0 unset, 1 ok, 2 error. */
   status: { code: number; message?: string }
   resource: Record<string, unknown>
@@ -53,6 +55,7 @@ interface ExportRequest {
         name: string
         kind: number
         attributes?: KeyValue[]
+        links?: { traceId: string; spanId: string }[]
         status?: { code?: number; message?: string }
       }[]
     }[]
@@ -79,6 +82,7 @@ function spansOf(body: ExportRequest): ReceivedSpan[] {
         name: span.name,
         kind: span.kind,
         attributes: attributes(span.attributes),
+        links: (span.links ?? []).map(({ traceId, spanId }) => ({ traceId, spanId })),
         status: { code: span.status?.code ?? 0, ...(span.status?.message ? { message: span.status.message } : {}) },
         resource: attributes(resourceSpans.resource?.attributes),
         scope: scopeSpans.scope?.name ?? '',

@@ -8,7 +8,9 @@ import type { Database } from '../../../src/adapters/mariadb/tables.js'
 import type { RedisAccountCache } from '../../../src/adapters/redis/redis-account-cache.js'
 import { buildApplication, migrateDatabase } from '../../../src/application.js'
 import { loadConfig } from '../../../src/config.js'
-import type { AccountStore } from '../../../src/ports/account-store.js'
+import type { BatchStats } from '../../../src/adapters/telemetry/batch-stats.js'
+import type { AccountRecords } from '../../../src/ports/account-records.js'
+import type { UnitOfWork } from '../../../src/ports/unit-of-work.js'
 
 /** A URL naming a fresh database of its own on the suite's server, so test files can run in parallel. */
 export function freshDatabaseUrl(label: string): string {
@@ -30,6 +32,8 @@ export interface RunningService {
   app: FastifyInstance
   /** The Redis cache when a redisUrl was given. */
   cache: RedisAccountCache | undefined
+  /** Batches written so far, by size. */
+  batches: BatchStats
   /** A separate Redis client for the test to inspect keys with. */
   redis: Redis | undefined
   stop(): Promise<void>
@@ -41,8 +45,10 @@ export interface ServiceOptions {
   env?: Record<string, string>
   /** Enables the Redis cache against this server. */
   redisUrl?: string
-  /** Wraps the real store, e.g. to count or hold its reads. */
-  decorateStore?: (store: AccountStore) => AccountStore
+  /** Wraps the real unit of work, e.g. to lose a commit's answer. */
+  decorateUnitOfWork?: (unitOfWork: UnitOfWork) => UnitOfWork
+  /** Wraps the real account reads, e.g. to count or hold them. */
+  decorateAccountRecords?: (records: AccountRecords) => AccountRecords
   migrate?: boolean
 }
 
@@ -52,7 +58,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (options.migrate !== false) await migrateDatabase(config)
   const app = await buildApplication(config, {
     logger: pino({ level: 'silent' }),
-    decorate: options.decorateStore ? { store: options.decorateStore } : {},
+    decorate: {
+      ...(options.decorateUnitOfWork ? { unitOfWork: options.decorateUnitOfWork } : {}),
+      ...(options.decorateAccountRecords ? { accountRecords: options.decorateAccountRecords } : {}),
+    },
   })
   const inspector = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 1 }) : undefined
   inspector?.on('error', () => {})
@@ -63,6 +72,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     db: app.db,
     app: app.server,
     cache: app.cache,
+    batches: app.batches,
     redis: inspector,
     stop: async () => {
       inspector?.disconnect()

@@ -3,6 +3,7 @@ import type { CreateAccount } from '../../../app/create-account.js'
 import type { GetAccount } from '../../../app/get-account.js'
 import type { ListAccountTransfers } from '../../../app/list-account-transfers.js'
 import { isAccountId } from '../../../domain/account.js'
+import type { AccountOpened } from '../../../domain/batch.js'
 import { Money } from '../../../domain/money.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
 import { IdempotencyHeaders, idempotencyOf, sendSaved } from '../idempotency.js'
@@ -42,7 +43,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       const result = await options.createAccount({
         accountId: request.body.account_id,
         initialBalance,
-        idempotency: idempotencyOf(request, (account) => ({ status: 201, body: JSON.stringify(toAccountView(account)) })),
+        idempotency: idempotencyOf<AccountOpened>(request, ({ account }) => ({ status: 201, body: JSON.stringify(toAccountView(account)) })),
       })
       if (result.kind === 'replayed') return sendSaved(reply, result.response, true)
       if (result.response) return sendSaved(reply, result.response, false)

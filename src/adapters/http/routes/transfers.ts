@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { GetTransfer } from '../../../app/get-transfer.js'
 import type { TransferFunds } from '../../../app/transfer-funds.js'
+import type { Transferred } from '../../../domain/batch.js'
 import { Money } from '../../../domain/money.js'
 import { IdempotencyHeaders, idempotencyOf, sendSaved } from '../idempotency.js'
 import { RequestError } from '../problems.js'
@@ -31,7 +32,7 @@ export const transferRoutes: FastifyPluginAsyncTypebox<TransferRoutesOptions> = 
         sourceAccountId: request.body.source_account_id,
         destinationAccountId: request.body.destination_account_id,
         amount,
-        idempotency: idempotencyOf(request, ({ transfer }) => ({ status: 201, body: JSON.stringify(toTransferView(transfer)) })),
+        idempotency: idempotencyOf<Transferred>(request, ({ transfer }) => ({ status: 201, body: JSON.stringify(toTransferView(transfer)) })),
       })
       if (result.kind === 'replayed') return sendSaved(reply, result.response, true)
       if (result.response) return sendSaved(reply, result.response, false)

@@ -1,0 +1,51 @@
+import type { MysqlPool, MysqlPoolConnection } from 'kysely'
+import { StoreOutcomeUnknown } from '../../ports/errors.js'
+import type { UnitOfWork, WriteTransaction } from '../../ports/unit-of-work.js'
+import { MariadbAccountWrites } from './account-writes.js'
+import { lockConflictOf, translate } from './driver-errors.js'
+import { MariadbIdempotencyKeyWrites } from './idempotency-key-writes.js'
+import { MariadbTransaction } from './transaction.js'
+import { MariadbTransferWrites } from './transfer-writes.js'
+
+type Connection = MysqlPoolConnection
+
+/**
+ * Transactions on connections of the service's pool (the one kysely reads through too), each
+ * written by a MariadbTransaction: locks and reads in their own round trips, writes with COMMIT.
+ */
+export class MariadbUnitOfWork implements UnitOfWork {
+  constructor(private readonly pool: MysqlPool) {}
+
+  async run<T>(work: (tx: WriteTransaction) => Promise<T>): Promise<T> {
+    const connection = await this.acquire()
+    const tx = new MariadbTransaction(connection)
+    let reusable = true
+    try {
+      const result = await work({
+        accounts: new MariadbAccountWrites(tx),
+        transfers: new MariadbTransferWrites(tx),
+        idempotencyKeys: new MariadbIdempotencyKeyWrites(tx),
+      })
+      await tx.commit()
+      return result
+    } catch (error) {
+      // A connection that cannot be put back in autocommit would hand the next user a transaction.
+      reusable = await tx.rollback()
+      if (error instanceof StoreOutcomeUnknown) throw error
+      throw lockConflictOf(error, undefined) ?? translate(error)
+    } finally {
+      if (reusable) connection.release()
+      else connection.destroy()
+    }
+  }
+
+  private acquire(): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      this.pool.getConnection((error, connection) => {
+        if (error) reject(translate(error))
+        else resolve(connection as Connection)
+      })
+    })
+  }
+}
+

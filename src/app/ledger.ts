@@ -1,0 +1,184 @@
+import type { Applied, AppliedOutcomeOf, Command } from '../domain/batch.js'
+import type { AccountCache } from '../ports/account-cache.js'
+import type { BatchScope } from '../ports/batch-scope.js'
+import type { Clock } from '../ports/clock.js'
+import { LockConflict, StoreOutcomeUnknown, StoreUnavailable } from '../ports/errors.js'
+import type { UnitOfWork } from '../ports/unit-of-work.js'
+import { Batcher, type BatchLimits } from './batcher.js'
+import { IdempotencyKeyInUse } from './errors.js'
+import type { Idempotency } from './idempotency.js'
+import { isKeyed, type LockMode, type Settled, type Submission, writeBatch } from './write-batch.js'
+
+export type { Settled } from './write-batch.js'
+
+/**
+ * The one write path: applies `command` in the next batch and resolves once that batch has
+ * committed and the accounts it changed are refreshed in the cache, so the caller's next read
+ * sees at least this change. A keyed command whose key committed before is answered with the
+ * saved answer instead. Throws the command's refusal (a DomainError), IdempotencyKeyReused,
+ * IdempotencyKeyInUse, StoreUnavailable (nothing changed) or StoreOutcomeUnknown.
+ */
+export type Ledger = <C extends Command>(
+  command: C,
+  idempotency?: Idempotency<AppliedOutcomeOf<C>>,
+) => Promise<Settled<AppliedOutcomeOf<C>>>
+
+export interface RetryPolicy {
+  /** Transactions a batch may spend on lock conflicts before its requests are answered 503. */
+  attempts: number
+  /** Upper bound of the random pause before an attempt after a deadlock, doubled each time. */
+  baseDelayMs: number
+}
+
+/** What became of one batch, for logs and metrics. */
+export interface BatchReport {
+  size: number
+  /** Transactions run, the first included; isolated requests count one each. */
+  transactions: number
+  conflicts: Record<LockConflict['reason'], number>
+  /** Requests run alone after the batch failed for a reason none of its lock conflicts explains. */
+  isolated: number
+  /** Requests set aside because an account they needed stayed locked by another transaction. */
+  setAside: number
+}
+
+export interface LedgerDeps {
+  unitOfWork: UnitOfWork
+  cache: AccountCache
+  clock: Clock
+  scope: BatchScope
+  /** How long an idempotency key is kept at least. */
+  retentionMs: number
+  batching: BatchLimits
+  retry: RetryPolicy
+  observe?: (report: BatchReport) => void
+}
+
+/**
+ * Builds the write path: a batcher whose every batch is one transaction (see writeBatch), with
+ * the rules that keep a batch's failure from becoming its innocent requests' failure:
+ * - a deadlock, or a transaction the database aborted, runs the batch again after a short random
+ *   pause, up to `retry.attempts` transactions;
+ * - a lock wait that runs out on an account runs the batch again without waiting for busy
+ *   accounts: the requests that need them are set aside and run once more on their own, waiting;
+ * - a lock wait that runs out on an idempotency key (another instance runs a request with it)
+ *   runs each keyed request alone, where the one whose key is held answers 409;
+ * - any other failure of a batch of several runs each request alone, so only the request that
+ *   causes it fails;
+ * - a lost commit answer (StoreOutcomeUnknown) and an unreachable database (StoreUnavailable)
+ *   answer every request of the batch with that error: only a keyed retry can tell the former.
+ * Within this process, requests with the same idempotency key run one after the other: the
+ * second finds the first's answer committed (a replay) or the key free again.
+ */
+export function createLedger(deps: LedgerDeps): Ledger {
+  const execute = async (batch: Submission[]): Promise<void> => {
+    const report: BatchReport = {
+      size: batch.length,
+      transactions: 0,
+      conflicts: { deadlock: 0, 'lock-wait': 0, aborted: 0 },
+      isolated: 0,
+      setAside: 0,
+    }
+    try {
+      await deps.scope.enter(
+        batch.map((submission) => submission.context),
+        () => write(batch, 1, 'wait', report),
+      )
+    } catch (error) {
+      // A bug, not an outcome: nobody may wait forever for it. Settled submissions ignore this.
+      for (const submission of batch) submission.reject(error)
+    }
+    deps.observe?.(report)
+  }
+
+  const write = async (submissions: readonly Submission[], attempt: number, mode: LockMode, report: BatchReport): Promise<void> => {
+    report.transactions++
+    let written: Awaited<ReturnType<typeof writeBatch>>
+    try {
+      written = await deps.unitOfWork.run((tx) => writeBatch(tx, submissions, mode, deps))
+    } catch (error) {
+      return recover(submissions, attempt, mode, report, error)
+    }
+    // Only after the commit: a refresh before it could publish a balance that then rolls back.
+    await deps.cache.put(written.accounts)
+    for (const [submission, result] of written.results) {
+      if ('settled' in result) submission.resolve(result.settled)
+      else submission.reject(result.error)
+    }
+    if (written.setAside.length === 0) return
+    report.setAside += written.setAside.length
+    if (attempt < deps.retry.attempts) return write(written.setAside, attempt + 1, 'wait', report)
+    for (const submission of written.setAside) submission.reject(stillLocked(attempt))
+  }
+
+  const recover = async (
+    submissions: readonly Submission[],
+    attempt: number,
+    mode: LockMode,
+    report: BatchReport,
+    error: unknown,
+  ): Promise<void> => {
+    if (error instanceof StoreUnavailable || error instanceof StoreOutcomeUnknown) {
+      for (const submission of submissions) submission.reject(error)
+      return
+    }
+    if (error instanceof LockConflict) {
+      report.conflicts[error.reason]++
+      if (error.reason === 'lock-wait' && error.on === 'idempotency-key') {
+        if (submissions.length === 1) {
+          submissions[0]?.reject(new IdempotencyKeyInUse('A request with this Idempotency-Key is still running', { cause: error }))
+          return
+        }
+        // Which key is held elsewhere is not known: each keyed request claims alone, the rest go on together.
+        const plain = submissions.filter((submission) => !isKeyed(submission))
+        await Promise.all([
+          ...submissions.filter(isKeyed).map((submission) => write([submission], attempt + 1, mode, report)),
+          ...(plain.length > 0 ? [write(plain, attempt + 1, mode, report)] : []),
+        ])
+        return
+      }
+      if (attempt >= deps.retry.attempts) {
+        for (const submission of submissions) submission.reject(stillLocked(attempt, error))
+        return
+      }
+      if (error.reason === 'lock-wait') return write(submissions, attempt + 1, submissions.length > 1 ? 'skip-busy' : 'wait', report)
+      // Full jitter, so the transactions that collided do not collide again in step.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * deps.retry.baseDelayMs * 2 ** (attempt - 1)))
+      return write(submissions, attempt + 1, mode, report)
+    }
+    if (submissions.length === 1) {
+      submissions[0]?.reject(error)
+      return
+    }
+    // Something one request carries may be what fails the statement: each runs alone, in turn.
+    report.isolated += submissions.length
+    for (const submission of submissions) await write([submission], attempt, mode, report)
+  }
+
+  const batcher = new Batcher(execute, deps.batching)
+  const enqueue = (command: Command, idempotency: Idempotency<Applied> | undefined) =>
+    new Promise<Settled<Applied>>((resolve, reject) => {
+      const submission: Submission = { command, idempotency, context: deps.scope.capture(), resolve, reject }
+      if (!batcher.offer(submission)) reject(new StoreUnavailable('Too many writes are waiting for the database'))
+    })
+
+  // Keys with a request queued or running in this process; a second request with one waits its turn.
+  const running = new Map<string, Promise<unknown>>()
+  const submit = async (command: Command, idempotency?: Idempotency<Applied>): Promise<Settled<Applied>> => {
+    if (!idempotency) return enqueue(command, undefined)
+    for (let held = running.get(idempotency.key); held; held = running.get(idempotency.key)) await held.catch(() => {})
+    const settled = enqueue(command, idempotency)
+    running.set(idempotency.key, settled)
+    try {
+      return await settled
+    } finally {
+      if (running.get(idempotency.key) === settled) running.delete(idempotency.key)
+    }
+  }
+  // The batch carries commands of every kind; each caller gets the outcome of the kind it sent.
+  return submit as Ledger
+}
+
+function stillLocked(attempts: number, cause?: unknown): StoreUnavailable {
+  return new StoreUnavailable(`Lock conflict persisted after ${attempts} attempts`, { cause })
+}

@@ -1,0 +1,127 @@
+import type { Account } from '../domain/account.js'
+import { type Applied, accountsOf, applyBatch, type Command, type Outcome } from '../domain/batch.js'
+import type { Transfer } from '../domain/transfer.js'
+import type { Clock } from '../ports/clock.js'
+import type { StoredResponse } from '../ports/idempotency.js'
+import type { WriteTransaction } from '../ports/unit-of-work.js'
+import { ERRORS, codeOf, IdempotencyKeyReused } from './errors.js'
+import type { Idempotency } from './idempotency.js'
+
+/** A command's result once its batch has committed: applied (with its saved answer, when keyed), or an earlier answer replayed. */
+export type Settled<O extends Applied> =
+  | { kind: 'applied'; outcome: O; response?: StoredResponse }
+  | { kind: 'replayed'; response: StoredResponse }
+
+/** One request waiting for the write path. */
+export interface Submission {
+  readonly command: Command
+  readonly idempotency: Idempotency<Applied> | undefined
+  /** The submitter's context (see BatchScope). */
+  readonly context: unknown
+  resolve(settled: Settled<Applied>): void
+  reject(error: unknown): void
+}
+
+/**
+ * How accounts are locked. `wait`: for as long as the lock-wait bound allows. `skip-busy`: only
+ * those no other transaction holds; submissions needing the others are set aside.
+ */
+export type LockMode = 'wait' | 'skip-busy'
+
+/** What one transaction decided, to be handed out once it has committed. */
+export interface Written {
+  /** Each submission answered by this transaction, with its result. */
+  readonly results: Map<Submission, { settled: Settled<Applied> } | { error: unknown }>
+  /** Submissions left for another transaction: their accounts were busy. */
+  readonly setAside: readonly Submission[]
+  /** Every account the transaction changed, in its final state. */
+  readonly accounts: readonly Account[]
+}
+
+/**
+ * The body of one batch's transaction, in three steps: (1) claim the keys of keyed submissions,
+ * which answers those whose key committed before; (2) lock every account the rest need, by one
+ * statement; (3) apply the commands in memory in submission order and queue all writes (account
+ * states, transfer records, saved answers, released keys), which reach the database with the
+ * commit. With no key in the batch that is two round trips, lock and commit; with keys, three.
+ */
+export async function writeBatch(
+  tx: WriteTransaction,
+  submissions: readonly Submission[],
+  mode: LockMode,
+  deps: { clock: Clock; retentionMs: number },
+): Promise<Written> {
+  const results: Written['results'] = new Map()
+  const released: string[] = []
+
+  const keyed = submissions.filter(isKeyed)
+  if (keyed.length > 0) {
+    const expiresAt = new Date(deps.clock.now().getTime() + deps.retentionMs)
+    const claims = keyed.map(({ idempotency }) => ({ key: idempotency.key, fingerprint: idempotency.fingerprint, expiresAt }))
+    const committed = await tx.idempotencyKeys.claim(claims)
+    for (const submission of keyed) {
+      const record = committed.get(submission.idempotency.key)
+      if (!record) continue
+      results.set(
+        submission,
+        record.fingerprint === submission.idempotency.fingerprint
+          ? { settled: { kind: 'replayed', response: record.response } }
+          : { error: new IdempotencyKeyReused('This Idempotency-Key was already used for a different request') },
+      )
+    }
+  }
+
+  let runnable = submissions.filter((submission) => !results.has(submission))
+  const ids = runnable.flatMap((submission) => accountsOf(submission.command))
+  let locked: Map<number, Account>
+  let setAside: Submission[] = []
+  if (mode === 'wait') {
+    locked = await tx.accounts.lock(ids)
+  } else {
+    const available = await tx.accounts.lockAvailable(ids)
+    locked = available.locked
+    setAside = runnable.filter((submission) => accountsOf(submission.command).some((id) => available.busy.has(id)))
+    runnable = runnable.filter((submission) => !setAside.includes(submission))
+    // Their keys are claimed again by the transaction they are set aside for.
+    for (const submission of setAside) if (submission.idempotency) released.push(submission.idempotency.key)
+  }
+
+  const batch = applyBatch(
+    locked,
+    runnable.map((submission) => submission.command),
+    deps.clock.now(),
+  )
+  const saved: { key: string; response: StoredResponse }[] = []
+  const transfers: Transfer[] = []
+  runnable.forEach((submission, i) => {
+    const outcome = batch.outcomes[i] as Outcome
+    if (outcome.kind === 'transferred') transfers.push(outcome.transfer)
+    const { idempotency } = submission
+    const response = idempotency && isKept(outcome) ? idempotency.render(outcome) : undefined
+    if (idempotency && response) saved.push({ key: idempotency.key, response })
+    else if (idempotency) released.push(idempotency.key)
+    results.set(
+      submission,
+      outcome.kind === 'refused'
+        ? { error: outcome.error }
+        : { settled: { kind: 'applied', outcome, ...(response ? { response } : {}) } },
+    )
+  })
+
+  tx.accounts.write(batch.changes)
+  tx.transfers.insert(transfers)
+  tx.idempotencyKeys.save(saved)
+  tx.idempotencyKeys.release(released)
+  return { results, setAside, accounts: batch.changes.map((change) => change.after) }
+}
+
+/** Applied outcomes are always kept with their key; refusals when the error registry says so. */
+function isKept(outcome: Outcome): boolean {
+  if (outcome.kind !== 'refused') return true
+  const code = codeOf(outcome.error)
+  return code !== undefined && ERRORS[code].kept
+}
+
+export function isKeyed(submission: Submission): submission is Submission & { idempotency: Idempotency<Applied> } {
+  return submission.idempotency !== undefined
+}
