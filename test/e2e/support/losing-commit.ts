@@ -4,33 +4,45 @@ import type { UnitOfWork, WriteTransaction } from '../../../src/ports/unit-of-wo
 class RolledBack extends Error {}
 
 /**
- * Wraps the real unit of work and, when armed, loses the answer to the next COMMIT: the
- * transaction is either really committed or really rolled back, and the caller learns neither,
- * exactly as when the connection drops between COMMIT and its reply.
+ * Wraps the real unit of work and, when armed, loses the answer to a COMMIT: the transaction is
+ * either really committed or really rolled back, and the caller learns neither, exactly as when
+ * the connection drops between COMMIT and its reply.
  */
 export class LosingCommit implements UnitOfWork {
-  private armed: 'committed' | 'rolled back' | undefined
+  private armed: { outcome: 'committed' | 'rolled back'; minTransfers: number } | undefined
 
   constructor(private readonly inner: UnitOfWork) {}
 
-  /** The next transaction ends as `outcome` and reports StoreOutcomeUnknown. */
-  loseNextCommit(outcome: 'committed' | 'rolled back'): void {
-    this.armed = outcome
+  /** The next transaction (that writes at least `minTransfers` transfers) ends as `outcome` and reports StoreOutcomeUnknown. */
+  loseNextCommit(outcome: 'committed' | 'rolled back', minTransfers = 0): void {
+    this.armed = { outcome, minTransfers }
+  }
+
+  disarm(): void {
+    this.armed = undefined
   }
 
   async run<T>(work: (tx: WriteTransaction) => Promise<T>): Promise<T> {
-    const outcome = this.armed
-    if (!outcome) return this.inner.run(work)
-    this.armed = undefined
+    const armed = this.armed
+    if (!armed) return this.inner.run(work)
+    let transfers = 0
+    let lost = false
     try {
-      await this.inner.run(async (tx) => {
-        const result = await work(tx)
-        if (outcome === 'rolled back') throw new RolledBack()
+      const result = await this.inner.run(async (tx) => {
+        const counted: WriteTransaction = {
+          ...tx,
+          transfers: { insert: (rows) => ((transfers += rows.length), tx.transfers.insert(rows)) },
+        }
+        const result = await work(counted)
+        lost = transfers >= armed.minTransfers && this.armed === armed
+        if (lost) this.armed = undefined
+        if (lost && armed.outcome === 'rolled back') throw new RolledBack()
         return result
       })
+      if (!lost) return result
     } catch (error) {
       if (!(error instanceof RolledBack)) throw error
     }
-    throw new StoreOutcomeUnknown(`test: the commit's answer was lost (${outcome})`)
+    throw new StoreOutcomeUnknown(`test: the commit's answer was lost (${armed.outcome})`)
   }
 }
