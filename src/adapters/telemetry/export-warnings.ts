@@ -32,11 +32,15 @@ export class WarningExporter implements SpanExporter {
   ) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    context.with(EXPORT_CONTEXT, () =>
-      this.inner.export(spans, (result) => {
-        if (result.code !== ExportResultCode.SUCCESS) this.failed(spans.length, result.error)
-        done(result)
-      }),
+    // The processor exports a full batch from inside the span.end() that filled it, i.e. on some
+    // request's path; serialising a batch takes milliseconds, so it waits for the next turn.
+    setImmediate(() =>
+      context.with(EXPORT_CONTEXT, () =>
+        this.inner.export(spans, (result) => {
+          if (result.code !== ExportResultCode.SUCCESS) this.failed(spans.length, result.error)
+          done(result)
+        }),
+      ),
     )
   }
 
