@@ -19,6 +19,8 @@ import { UuidV7Generator } from './adapters/system/uuid-v7.js'
 import { traceRequests } from './adapters/telemetry/http-spans.js'
 import { traced } from './adapters/telemetry/traced.js'
 import { inSpan } from './adapters/telemetry/use-case-spans.js'
+import { createMetrics } from './adapters/telemetry/metrics/index.js'
+import { meteredUseCases } from './adapters/telemetry/use-case-metrics.js'
 import { createAccount } from './app/create-account.js'
 import { getAccount } from './app/get-account.js'
 import { getTransfer } from './app/get-transfer.js'
@@ -69,7 +71,12 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   // Each adapter registers its own closing here as it is opened; close() runs them last-opened first.
   const closers: (() => Promise<void> | void)[] = []
 
-  const db = openDatabase(config.database)
+  // Metrics: the one recorder (adapters/telemetry/metrics), handed to the adapters that record into it.
+  const metrics = createMetrics()
+  closers.push(() => metrics.close())
+  const metered = meteredUseCases(metrics)
+
+  const db = openDatabase(config.database, metrics.pool)
   closers.push(() => db.destroy())
 
   // Redis being down at start is fine: reads fall through to MariaDB until it connects.
@@ -78,7 +85,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   if (redis && config.cache) {
     redis.on('error', () => {}) // reported, rate-limited, by the cache; ioredis reconnects by itself
     closers.push(() => redis.disconnect())
-    cache = new RedisAccountCache(redis, { ...config.cache, logger })
+    cache = new RedisAccountCache(redis, { ...config.cache, logger, metrics: metrics.cache })
     closers.push(() => cache?.close())
   }
   logger.info({ cache: config.cache ? 'redis' : 'disabled' }, 'account cache')
@@ -92,19 +99,23 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   const inFlight = new InFlight()
   // Each use case runs in a span of its own; the statements and commands it issues are its children.
   const server = await buildServer({
-    createAccount: inFlight.track(inSpan.createAccount(createAccount({ ...keyed, cache: accountCache }))),
+    createAccount: inFlight.track(metered.createAccount(inSpan.createAccount(createAccount({ ...keyed, cache: accountCache })))),
     getAccount: inFlight.track(inSpan.getAccount(getAccount({ accounts, cache: accountCache }))),
-    transferFunds: inFlight.track(inSpan.transferFunds(transferFunds({ ...keyed, cache: accountCache, ids: new UuidV7Generator() }))),
+    transferFunds: inFlight.track(
+      metered.transferFunds(inSpan.transferFunds(transferFunds({ ...keyed, cache: accountCache, ids: new UuidV7Generator() }))),
+    ),
     getTransfer: inFlight.track(inSpan.getTransfer(getTransfer({ transfers }))),
     listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),
     readiness: new MariadbReadiness(db),
     logger,
-    extensions: [traceRequests],
+    extensions: [traceRequests, metrics.http.measure],
   })
 
   const sweep = inFlight.track(
-    inSpan.sweepIdempotencyKeys(
-      sweepIdempotencyKeys({ records, clock: systemClock, batchSize: config.idempotency.sweepBatchSize, maxBatches: 20 }),
+    metered.sweepIdempotencyKeys(
+      inSpan.sweepIdempotencyKeys(
+        sweepIdempotencyKeys({ records, clock: systemClock, batchSize: config.idempotency.sweepBatchSize, maxBatches: 20 }),
+      ),
     ),
   )
   const sweeper = every(

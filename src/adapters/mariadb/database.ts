@@ -1,5 +1,6 @@
 import { CompiledQuery, Kysely, MysqlDialect } from 'kysely'
 import { createConnection, createPool } from 'mysql2'
+import type { PoolMetrics } from '../telemetry/metrics/pool.js'
 import { boundedPool, type RawPool } from './bounded-pool.js'
 import type { Database } from './tables.js'
 
@@ -76,10 +77,14 @@ export async function ensureDatabase(settings: DatabaseSettings): Promise<void> 
   }
 }
 
-/** A bounded pool behind kysely. Every connection runs in UTC with a short lock wait. */
-export function openDatabase(settings: DatabaseSettings): Kysely<Database> {
+/**
+ * A bounded pool behind kysely. Every connection runs in UTC with a short lock wait. With
+ * `metrics`, the pool reports its connections and waits under the database's name.
+ */
+export function openDatabase(settings: DatabaseSettings, metrics?: PoolMetrics): Kysely<Database> {
+  const endpoint = parseDatabaseUrl(settings.url)
   const pool = createPool({
-    ...parseDatabaseUrl(settings.url),
+    ...endpoint,
     connectionLimit: settings.poolSize,
     maxIdle: settings.poolSize,
     queueLimit: settings.queueLimit,
@@ -96,7 +101,7 @@ export function openDatabase(settings: DatabaseSettings): Kysely<Database> {
   }) as unknown as RawPool
   return new Kysely<Database>({
     dialect: new MysqlDialect({
-      pool: boundedPool(pool, settings),
+      pool: boundedPool(pool, settings, metrics?.pool(endpoint.database)),
       // One round trip per new connection; the lock wait bound makes a stuck transfer fail fast.
       onCreateConnection: async (connection) => {
         await connection.executeQuery(
