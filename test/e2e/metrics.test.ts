@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/adapters/mariadb/database.js'
@@ -106,5 +107,58 @@ describe('metrics of a running service, scraped from its Prometheus endpoint', (
     expect(total(samples, 'process_memory_usage')).toBeGreaterThan(0)
     expect(total(samples, 'v8js_memory_heap_used')).toBeGreaterThan(0)
     expect(samples.some((sample) => sample.name === 'nodejs_eventloop_delay_p99')).toBe(true)
+  })
+})
+
+/** The metric names a PromQL expression reads: identifiers that are neither functions, keywords nor labels. */
+function metricNames(expr: string): string[] {
+  const bare = expr
+    .replace(/\{[^}]*\}/g, '') // label matchers
+    .replace(/\b(?:by|without)\s*\([^)]*\)/g, '') // grouping labels
+    .replace(/\[[^\]]*\]/g, '') // ranges
+    .replace(/"[^"]*"/g, '')
+  return [...bare.matchAll(/\b[a-zA-Z_:][a-zA-Z0-9_:]*\b(?!\s*\()/g)].map((match) => match[0])
+}
+
+describe('the Grafana dashboard', () => {
+  it('queries only metrics the service exports (a small pool, so a known number of 503s happen too)', async () => {
+    const databaseUrl = freshDatabaseUrl('dashboard')
+    const port = await freePort()
+    // One connection, one waiter: concurrent reads beyond that are refused at once (QUEUE_FULL).
+    const service = await spawnService({
+      DATABASE_URL: databaseUrl,
+      OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+      REDIS_KEY_PREFIX: `dashboard_${randomBytes(4).toString('hex')}:`,
+      OTEL_TRACES_SAMPLER: 'always_off',
+      DB_POOL_SIZE: '1',
+      DB_QUEUE_LIMIT: '1',
+    })
+    try {
+      const api = client(service.baseUrl)
+      expect((await api.createAccount(1, '10')).status).toBe(201)
+      expect((await api.createAccount(2, '0')).status).toBe(201)
+      expect((await api.post('/v1/transfers', { source_account_id: 1, destination_account_id: 2, amount: '1' }, { 'idempotency-key': 'k' })).status).toBe(201)
+      expect((await api.get('/v1/accounts/1')).status).toBe(200)
+      // History pages always read MariaDB: 40 at once meet a pool of one with room for one waiter.
+      const statuses = await Promise.all(Array.from({ length: 40 }, () => api.get('/v1/accounts/1/transfers').then((reply) => reply.status)))
+      const refused = statuses.filter((status) => status === 503).length
+      expect(refused).toBeGreaterThan(0)
+      expect(statuses.filter((status) => status !== 503 && status !== 200)).toEqual([])
+
+      const samples = await scrape(`http://127.0.0.1:${port}/metrics`)
+      expect(total(samples, 'responses_unavailable_total', { reason: 'QUEUE_FULL' })).toBe(refused)
+      const exported = new Set(samples.map((sample) => sample.name))
+      const dashboard = JSON.parse(readFileSync(new URL('../../deploy/grafana/dashboards/internal-transfers.json', import.meta.url), 'utf8')) as {
+        panels: { title: string; targets?: { expr: string }[] }[]
+      }
+      const queried = dashboard.panels.flatMap((panel) => (panel.targets ?? []).flatMap((target) => metricNames(target.expr).map((name) => `${panel.title}: ${name}`)))
+      expect(queried.length).toBeGreaterThan(20)
+      expect(queried.filter((entry) => !exported.has(entry.split(': ')[1]!))).toEqual([])
+    } finally {
+      service.child.kill('SIGKILL')
+      const db = openDatabase(loadConfig({ DATABASE_URL: databaseUrl }).database)
+      await dropDatabase(db, databaseUrl)
+      await db.destroy()
+    }
   })
 })

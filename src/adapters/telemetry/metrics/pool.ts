@@ -69,6 +69,8 @@ export class PoolMetrics {
   /** The recorder of the pool called `name` (the database it serves). */
   pool(name: string): PoolRecorder {
     const attributes = { [POOL]: name }
+    // Exported from the start at 0, so rate() and the dashboard see the series before the first timeout.
+    this.timeouts.add(0, attributes)
     return {
       acquired: (seconds) => this.waitTime.record(seconds, attributes),
       timedOut: () => this.timeouts.add(1, attributes),

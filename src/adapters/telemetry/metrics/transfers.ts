@@ -58,6 +58,8 @@ export class IdempotencyMetrics {
   constructor(meter: Meter) {
     this.requests = new Tally(meter, 'idempotency.requests', { description: 'Requests with an Idempotency-Key by operation and outcome', unit: '{request}' })
     this.swept = meter.createCounter('idempotency.keys.swept', { description: 'Expired idempotency keys deleted', unit: '{key}' })
+    // Exported from the start at 0: a sweep that never finds expired keys is still visible.
+    this.swept.add(0)
   }
 
   /** Counts a keyed request: `result` for one that returned, `error` for one that threw. */
