@@ -22,6 +22,8 @@ import { BatchStats } from './adapters/telemetry/batch-stats.js'
 import { traceRequests } from './adapters/telemetry/http-spans.js'
 import { traced } from './adapters/telemetry/traced.js'
 import { inSpan } from './adapters/telemetry/use-case-spans.js'
+import { createMetrics } from './adapters/telemetry/metrics/index.js'
+import { meteredUseCases } from './adapters/telemetry/use-case-metrics.js'
 import { createAccount } from './app/create-account.js'
 import { getAccount } from './app/get-account.js'
 import { getTransfer } from './app/get-transfer.js'
@@ -79,8 +81,13 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   // Each adapter registers its own closing here as it is opened; close() runs them last-opened first.
   const closers: (() => Promise<void> | void)[] = []
 
+  // Metrics: the one recorder (adapters/telemetry/metrics), handed to the adapters that record into it.
+  const metrics = createMetrics()
+  closers.push(() => metrics.close())
+  const metered = meteredUseCases(metrics)
+
   // One pool: reads go through kysely, transactions through the unit of work.
-  const pool = openPool(config.database)
+  const pool = openPool(config.database, metrics.pool)
   const db = openDatabase(config.database, pool)
   closers.push(async () => {
     await db.destroy()
@@ -93,7 +100,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   if (redis && config.cache) {
     redis.on('error', () => {}) // reported, rate-limited, by the cache; ioredis reconnects by itself
     closers.push(() => redis.disconnect())
-    cache = new RedisAccountCache(redis, { ...config.cache, logger })
+    cache = new RedisAccountCache(redis, { ...config.cache, logger, metrics: metrics.cache })
     closers.push(() => cache?.close())
   }
   logger.info({ cache: config.cache ? 'redis' : 'disabled' }, 'account cache')
@@ -113,24 +120,29 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     retentionMs: config.idempotency.retentionHours * 3_600_000,
     batching: { ...config.batching, queueLimit: config.database.queueLimit },
     retry: { attempts: 3, baseDelayMs: 20 },
-    observe: batches.record,
+    observe: (report) => {
+      batches.record(report)
+      metrics.batches.record(report)
+    },
   })
   const inFlight = new InFlight()
   // Each use case runs in a span of its own; the statements and commands it issues are its children.
   const server = await buildServer({
-    createAccount: inFlight.track(inSpan.createAccount(createAccount({ ledger }))),
+    createAccount: inFlight.track(metered.createAccount(inSpan.createAccount(createAccount({ ledger })))),
     getAccount: inFlight.track(inSpan.getAccount(getAccount({ accounts, cache: accountCache }))),
-    transferFunds: inFlight.track(inSpan.transferFunds(transferFunds({ ledger, ids: new UuidV7Generator() }))),
+    transferFunds: inFlight.track(metered.transferFunds(inSpan.transferFunds(transferFunds({ ledger, ids: new UuidV7Generator() })))),
     getTransfer: inFlight.track(inSpan.getTransfer(getTransfer({ transfers }))),
     listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),
     readiness: new MariadbReadiness(db),
     logger,
-    extensions: [traceRequests],
+    extensions: [traceRequests, metrics.http.measure],
   })
 
   const sweep = inFlight.track(
-    inSpan.sweepIdempotencyKeys(
-      sweepIdempotencyKeys({ records, clock: systemClock, batchSize: config.idempotency.sweepBatchSize, maxBatches: 20 }),
+    metered.sweepIdempotencyKeys(
+      inSpan.sweepIdempotencyKeys(
+        sweepIdempotencyKeys({ records, clock: systemClock, batchSize: config.idempotency.sweepBatchSize, maxBatches: 20 }),
+      ),
     ),
   )
   const sweeper = every(

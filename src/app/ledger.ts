@@ -40,6 +40,8 @@ export interface BatchReport {
   isolated: number
   /** Requests set aside because an account they needed stayed locked by another transaction. */
   setAside: number
+  /** From leaving the queue to the last answer. */
+  durationMs: number
 }
 
 export interface LedgerDeps {
@@ -78,7 +80,9 @@ export function createLedger(deps: LedgerDeps): Ledger {
       conflicts: { deadlock: 0, 'lock-wait': 0, aborted: 0 },
       isolated: 0,
       setAside: 0,
+      durationMs: 0,
     }
+    const started = performance.now()
     try {
       await deps.scope.enter(
         batch.map((submission) => submission.context),
@@ -88,6 +92,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
       // A bug, not an outcome: nobody may wait forever for it. Settled submissions ignore this.
       for (const submission of batch) submission.reject(error)
     }
+    report.durationMs = performance.now() - started
     deps.observe?.(report)
   }
 

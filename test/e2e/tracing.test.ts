@@ -12,6 +12,9 @@ import { type ServiceProcess, spawnService } from './support/service-process.js'
 
 const SERVER = 2
 
+/** No cache, and spans leave within 50 ms. */
+const QUIET = { REDIS_URL: '', OTEL_BSP_SCHEDULE_DELAY: '50' }
+
 /** Runs the built service against a fresh database; stops it and drops the database afterwards. */
 async function startService(label: string, env: Record<string, string>): Promise<ServiceProcess> {
   const databaseUrl = freshDatabaseUrl(label)
@@ -267,6 +270,19 @@ describe('traces of a running service', () => {
     expect(useCase.parentSpanId).toBe(one(trace, isServerSpan).spanId)
   })
 
+  it('records a request that brings no traceparent: the default sampler is parentbased_always_on', async () => {
+    const path = `/v1/accounts/${900_000 + Math.floor(Math.random() * 100_000)}`
+    expect((await api.get(path)).status).toBe(404)
+    const spans = await receiver.waitFor((all) => all.some((span) => isServerSpan(span) && span.attributes['url.path'] === path))
+    const http = one(spans, (span) => isServerSpan(span) && span.attributes['url.path'] === path)
+    expect(http.parentSpanId).toBeUndefined()
+    expect(spans.filter((span) => span.traceId === http.traceId).map((span) => span.name)).toContain('get-account')
+    expect(service.logLines().find((line) => line.msg === 'telemetry')).toMatchObject({
+      traces: `otlp http/json ${receiver.url}/v1/traces`,
+      sampler: 'parentbased_always_on (default)',
+    })
+  })
+
   it('flushes the spans still buffered on SIGTERM', async () => {
     // A long batch delay: without the flush on shutdown, this trace would never leave the process.
     const slow = await startService('tracing_flush', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '600000' })
@@ -277,7 +293,7 @@ describe('traces of a running service', () => {
   })
 })
 
-describe('tracing switched off or without a collector', () => {
+describe('tracing settings, switched off, without a collector', () => {
   afterEach(cleanUp)
 
   it('OTEL_SDK_DISABLED=true serves requests and exports nothing, not even on shutdown', async () => {
@@ -306,8 +322,6 @@ describe('tracing switched off or without a collector', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
       OTEL_EXPORTER_OTLP_TIMEOUT: '500',
       OTEL_BSP_SCHEDULE_DELAY: '50',
-      // Every request recorded (the default keeps one in ten), so there are spans to fail to export.
-      OTEL_TRACES_SAMPLER: 'always_on',
     })
     const api = client(service.baseUrl)
     expect((await api.createAccount(1001, '5')).status).toBe(201)
@@ -319,8 +333,73 @@ describe('tracing switched off or without a collector', () => {
     const warnings = () => service.logLines().filter((line) => line.msg === 'trace export failed; spans dropped')
     while (warnings().length === 0 && Date.now() < deadline) await sleep(50)
     expect(warnings()[0]).toMatchObject({ level: 40, reason: expect.stringContaining('ECONNREFUSED') })
+    // The export was started from inside some request, but the failure is nobody's request.
+    expect(warnings()[0]).not.toHaveProperty('trace_id')
+    expect(warnings()[0]).not.toHaveProperty('span_id')
 
     expect(await stop(service)).toBe(0)
     expect(service.output()).toContain('shutdown complete')
+  })
+
+  it('OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: the whole trace arrives, decoded from protobuf', async () => {
+    const receiver = await startOtlpReceiver({ path: '/collector/traces' })
+    cleanups.push(() => receiver.close())
+    const service = await startService('tracing_proto', {
+      ...QUIET,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      // The signal's own endpoint is used as given, no /v1/traces appended; the general one is ignored.
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/collector/traces`,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+    })
+    const api = client(service.baseUrl)
+    expect((await api.createAccount(1001, '10')).status).toBe(201)
+    expect((await api.createAccount(2002, '0')).status).toBe(201)
+    const caller = traceparent()
+    const body = { source_account_id: 1001, destination_account_id: 2002, amount: '2.5' }
+    const reply = await api.send('POST', '/v1/transfers', body, { traceparent: caller.header })
+    expect(reply.status).toBe(201)
+
+    const trace = (await receiver.waitFor((spans) => spans.some((span) => span.traceId === caller.traceId && isServerSpan(span)))).filter(
+      (span) => span.traceId === caller.traceId,
+    )
+    const named = (name: string) => trace.find((span) => span.name === name) as ReceivedSpan
+    expect(named('POST /v1/transfers')).toMatchObject({
+      kind: 2,
+      parentSpanId: caller.parentId,
+      attributes: { 'http.route': '/v1/transfers', 'http.response.status_code': 201 },
+      resource: { 'service.name': 'internal-transfers' },
+    })
+    expect(named('transfer-funds')).toMatchObject({
+      parentSpanId: named('POST /v1/transfers').spanId,
+      attributes: { 'app.transfer.id': reply.body.transfer_id, 'app.outcome': 'ok', 'app.source_account.id': 1001 },
+    })
+    // One span per round trip of its batch, each a child of the use case.
+    const statements = trace.filter((span) => span.attributes['db.system.name'] === 'mariadb')
+    expect(statements.map((span) => span.name)).toEqual(['SET; SELECT', 'UPDATE; INSERT; SELECT; IF; COMMIT; SELECT; SET'])
+    for (const statement of statements) expect(statement).toMatchObject({ kind: 3, parentSpanId: named('transfer-funds').spanId })
+
+    expect(new Set(receiver.contentTypes())).toEqual(new Set(['application/x-protobuf']))
+    expect(service.logLines().find((line) => line.msg === 'telemetry')).toMatchObject({
+      traces: `otlp http/protobuf ${receiver.url}/collector/traces`,
+    })
+  })
+
+  it('parentbased_traceidratio at 0 records none of its own traces but follows a caller who sampled', async () => {
+    const receiver = await startOtlpReceiver()
+    cleanups.push(() => receiver.close())
+    const service = await startService('tracing_ratio', {
+      ...QUIET,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0',
+    })
+    expect(service.logLines().find((line) => line.msg === 'telemetry')).toMatchObject({ sampler: 'parentbased_traceidratio 0' })
+    const api = client(service.baseUrl)
+    for (let i = 0; i < 20; i++) expect((await api.get('/v1/accounts/7')).status).toBe(404)
+    const caller = traceparent()
+    expect((await api.send('GET', '/v1/accounts/8', undefined, { traceparent: caller.header })).status).toBe(404)
+
+    const spans = await receiver.waitFor((all) => all.some(isServerSpan))
+    expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([caller.traceId]))
   })
 })

@@ -22,7 +22,8 @@ describe('WarningExporter', () => {
   let warnings: { details: object; message: string }[]
 
   beforeEach(() => {
-    vi.useFakeTimers()
+    // Only the clock: exports run on setImmediate, which must stay real.
+    vi.useFakeTimers({ toFake: ['Date'] })
     inner = new ScriptedExporter()
     exporter = new WarningExporter(inner, 10_000)
     warnings = []

@@ -1,11 +1,17 @@
 import type { MysqlPool, MysqlPoolConnection, MysqlQueryResult } from 'kysely'
 import { endClientSpan, startClientSpan } from '../telemetry/client-spans.js'
+import type { PoolRecorder } from '../telemetry/metrics/pool.js'
 import { describeStatement } from './statement-spans.js'
 
 /** The subset of mysql2's callback Pool that this adapter uses. */
 export interface RawPool extends MysqlPool {
   getConnection(callback: (error: unknown, connection: RawConnection) => void): void
   on(event: 'connection', listener: (connection: RawConnection) => void): void
+  /**
+   * mysql2's own queue of idle connections. mysql2 exposes no count of its idle connections;
+   * metrics read this one field, and report 0 should a mysql2 release rename it.
+   */
+  _freeConnections?: { length: number }
 }
 
 export interface RawConnection extends MysqlPoolConnection {
@@ -20,24 +26,44 @@ export class AcquireTimeout extends Error {
   readonly code = 'ACQUIRE_TIMEOUT'
 }
 
+/**
+ * mysql2's "Queue limit reached." error, given the code it lacks so that a 503 can say why. The
+ * message stays the same: driver-errors.ts recognises it by its text.
+ */
+export class QueueFull extends Error {
+  readonly code = 'QUEUE_FULL'
+}
+
 export interface PoolBounds {
   /** How long a caller may wait for a free connection before failing. */
   acquireTimeoutMs: number
   /** How long one statement may run; the connection is destroyed when it does not answer. */
   queryTimeoutMs: number
+  /** The most connections the pool opens (reported by the metrics). */
+  poolSize: number
 }
 
 /**
  * Wraps mysql2's pool so that no caller waits without bound: mysql2 has no acquire timeout and
  * no default statement timeout, so a stalled server would otherwise hold requests forever.
  */
-export function boundedPool(pool: RawPool, bounds: PoolBounds): MysqlPool {
+export function boundedPool(pool: RawPool, bounds: PoolBounds, metrics?: PoolRecorder): MysqlPool {
+  // Connections handed out and not yet given back, and callers still waiting: for the metrics.
+  const inUse = new Set<RawConnection>()
+  let pending = 0
+  const stopObserving = metrics?.observe(() => ({
+    used: inUse.size,
+    idle: pool._freeConnections?.length ?? 0,
+    pending,
+    max: bounds.poolSize,
+  }))
+
   // kysely keys its per-connection state on the object we hand out, so hand out one per connection.
   const wrappers = new WeakMap<RawConnection, MysqlPoolConnection>()
   const wrap = (raw: RawConnection): MysqlPoolConnection => {
     let wrapper = wrappers.get(raw)
     if (!wrapper) {
-      wrapper = timedConnection(raw, bounds.queryTimeoutMs)
+      wrapper = timedConnection(raw, bounds.queryTimeoutMs, () => inUse.delete(raw))
       wrappers.set(raw, wrapper)
     }
     return wrapper
@@ -47,8 +73,12 @@ export function boundedPool(pool: RawPool, bounds: PoolBounds): MysqlPool {
   return {
     getConnection(callback) {
       let settled = false
+      const started = performance.now()
+      pending++
       const timer = setTimeout(() => {
         settled = true
+        pending--
+        metrics?.timedOut()
         callback(new AcquireTimeout(`No database connection within ${bounds.acquireTimeoutMs} ms`), undefined as never)
       }, bounds.acquireTimeoutMs)
       pool.getConnection((error, raw) => {
@@ -58,21 +88,31 @@ export function boundedPool(pool: RawPool, bounds: PoolBounds): MysqlPool {
           return
         }
         settled = true
+        pending--
         clearTimeout(timer)
-        if (error) callback(error, undefined as never)
-        else callback(null, wrap(raw))
+        if (error) {
+          const full = (error as { message?: unknown }).message === 'Queue limit reached.'
+          callback(full ? new QueueFull('Queue limit reached.', { cause: error }) : error, undefined as never)
+          return
+        }
+        inUse.add(raw)
+        metrics?.acquired((performance.now() - started) / 1000)
+        callback(null, wrap(raw))
       })
     },
     // Once, however many owners end it: kysely ends it only if it ever ran a query, so the
     // application ends it as well.
     end(callback) {
-      ended ??= new Promise((resolve) => pool.end((error) => resolve(error)))
+      ended ??= new Promise((resolve) => {
+        stopObserving?.()
+        pool.end((error) => resolve(error))
+      })
       void ended.then(callback)
     },
   }
 }
 
-function timedConnection(raw: RawConnection, timeout: number): MysqlPoolConnection {
+function timedConnection(raw: RawConnection, timeout: number, givenBack: () => void): MysqlPoolConnection {
   return {
     get config() {
       return raw.config
@@ -81,8 +121,14 @@ function timedConnection(raw: RawConnection, timeout: number): MysqlPoolConnecti
       return raw.threadId
     },
     connect: (callback) => raw.connect(callback),
-    destroy: () => raw.destroy(),
-    release: () => raw.release(),
+    destroy: () => {
+      givenBack()
+      raw.destroy()
+    },
+    release: () => {
+      givenBack()
+      raw.release()
+    },
     query: (sql, parameters, callback) => {
       const span = startClientSpan(() => describeStatement(sql, raw.config))
       return raw.query({ sql, timeout }, parameters, (error, result) => {

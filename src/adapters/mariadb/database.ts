@@ -1,5 +1,6 @@
 import { Kysely, MysqlDialect, type MysqlPool } from 'kysely'
 import { createConnection, createPool } from 'mysql2'
+import type { PoolMetrics } from '../telemetry/metrics/pool.js'
 import { boundedPool, type RawPool } from './bounded-pool.js'
 import type { Database } from './tables.js'
 
@@ -78,11 +79,13 @@ export async function ensureDatabase(settings: DatabaseSettings): Promise<void> 
 
 /**
  * The service's one pool of connections, bounded (see boundedPool). Every connection is set up
- * as it is made, before its first statement: UTC, a short lock wait, strict SQL.
+ * as it is made, before its first statement: UTC, a short lock wait, strict SQL. With `metrics`,
+ * the pool reports its connections and waits under the database's name.
  */
-export function openPool(settings: DatabaseSettings): MysqlPool {
+export function openPool(settings: DatabaseSettings, metrics?: PoolMetrics): MysqlPool {
+  const endpoint = parseDatabaseUrl(settings.url)
   const pool = createPool({
-    ...parseDatabaseUrl(settings.url),
+    ...endpoint,
     connectionLimit: settings.poolSize,
     maxIdle: settings.poolSize,
     queueLimit: settings.queueLimit,
@@ -103,7 +106,7 @@ export function openPool(settings: DatabaseSettings): MysqlPool {
       if (error) connection.destroy()
     })
   })
-  return boundedPool(pool, settings)
+  return boundedPool(pool, settings, metrics?.pool(endpoint.database))
 }
 
 /** kysely over `pool` (by default a pool of its own), for reads and maintenance. */

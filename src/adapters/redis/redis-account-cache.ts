@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis'
 import type { Account, AccountId } from '../../domain/account.js'
 import { Money } from '../../domain/money.js'
 import type { AccountCache } from '../../ports/account-cache.js'
+import type { CacheMetrics } from '../telemetry/metrics/cache.js'
 import { commandSpan } from './command-spans.js'
 
 const PUT_IF_NEWER = readFileSync(new URL('./put-if-newer.lua', import.meta.url), 'utf8')
@@ -21,6 +22,8 @@ export interface RedisAccountCacheOptions {
   /** How often writes that failed are tried again. */
   repairIntervalMs?: number
   logger: WarningLogger
+  /** Where lookups, writes and the connection's state are reported. */
+  metrics?: CacheMetrics
 }
 
 type ScriptedRedis = Redis & {
@@ -40,6 +43,7 @@ export class RedisAccountCache implements AccountCache {
   private readonly unsettled = new Map<AccountId, Account>()
   private readonly repairTimer: NodeJS.Timeout
   private lastWarning = 0
+  private readonly stopObserving: (() => void) | undefined
 
   constructor(
     redis: Redis,
@@ -49,6 +53,7 @@ export class RedisAccountCache implements AccountCache {
     this.redis = redis as ScriptedRedis
     this.repairTimer = setInterval(() => void this.repair(), options.repairIntervalMs ?? 500)
     this.repairTimer.unref()
+    this.stopObserving = options.metrics?.observe(() => ({ reachable: this.redis.status === 'ready', unsettled: this.unsettled.size }))
   }
 
   key(id: AccountId): string {
@@ -56,11 +61,18 @@ export class RedisAccountCache implements AccountCache {
   }
 
   async get(id: AccountId): Promise<Account | undefined> {
-    if (this.unsettled.has(id)) return undefined
+    const metrics = this.options.metrics
+    if (this.unsettled.has(id)) {
+      metrics?.lookup('bypass')
+      return undefined
+    }
     try {
       const value = await commandSpan(this.redis, 'GET', () => this.redis.get(this.key(id)))
-      return value === null ? undefined : decode(id, value)
+      const account = value === null ? undefined : decode(id, value)
+      metrics?.lookup(account ? 'hit' : 'miss')
+      return account
     } catch (error) {
+      metrics?.lookup('error')
       this.warn(error, 'cache read failed; reading from the database')
       return undefined
     }
@@ -84,6 +96,7 @@ export class RedisAccountCache implements AccountCache {
 
   close(): void {
     clearInterval(this.repairTimer)
+    this.stopObserving?.()
   }
 
   private async write(accounts: readonly Account[]): Promise<void> {
@@ -96,7 +109,13 @@ export class RedisAccountCache implements AccountCache {
       Math.round(ttlMs * (1 + Math.random() * jitter)),
     ])
     // ioredis sends a defined command as EVALSHA (EVAL once, if Redis lost the script).
-    await commandSpan(this.redis, 'EVALSHA', () => this.redis.putIfNewer(keys.length, ...keys, ...args))
+    try {
+      const written = await commandSpan(this.redis, 'EVALSHA', () => this.redis.putIfNewer(keys.length, ...keys, ...args))
+      this.options.metrics?.wrote(accounts.length, written)
+    } catch (error) {
+      this.options.metrics?.writeFailed(accounts.length)
+      throw error
+    }
   }
 
   /** Keeps the newest failed snapshot of each account. */

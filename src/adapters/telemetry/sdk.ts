@@ -1,37 +1,48 @@
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
-import { getStringFromEnv } from '@opentelemetry/core'
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources'
 import { NodeSDK } from '@opentelemetry/sdk-node'
-import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base'
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
 import { type WarningLogger, WarningExporter } from './export-warnings.js'
+import { metricReadersFromEnv, traceExporterFromEnv } from './exporters.js'
+import { describeSampler } from './sampler.js'
 
-let running: { sdk: NodeSDK; exporter: WarningExporter } | undefined
+interface Running {
+  sdk: NodeSDK
+  exporter: WarningExporter
+  /** Where traces and metrics go and how traces are sampled, logged once a logger exists. */
+  destinations: { traces: string; sampler: string; metrics: string }
+  /** A Prometheus port that could not be bound before a logger was connected. */
+  metricsError?: Error
+}
+
+const METRICS_LISTEN_FAILED = 'metrics endpoint could not listen; no metrics are served'
+
+let running: Running | undefined
 
 /**
- * Without OTEL_TRACES_SAMPLER: one new trace in ten is recorded, and a caller's sampling decision
- * (the traceparent flag) is always followed. Recording every request costs about a third of the
- * read throughput (see the load harness's --tracing), a price to choose with OTEL_TRACES_SAMPLER=always_on.
- */
-const DEFAULT_SAMPLER = () => new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) })
-
-/**
- * Starts the OpenTelemetry SDK for traces only. Everything else comes from the standard OTEL_*
- * variables, read by the SDK: the collector (OTEL_EXPORTER_OTLP_ENDPOINT, default
- * http://localhost:4318, spans sent as JSON to /v1/traces), OTEL_SERVICE_NAME (default
- * internal-transfers), OTEL_TRACES_SAMPLER(_ARG) (default: see DEFAULT_SAMPLER) and the batch
- * processor's OTEL_BSP_*.
+ * Starts the OpenTelemetry SDK: traces and metrics, no log export. Everything comes from the
+ * standard OTEL_* variables, most of them read by the SDK itself: the sampler
+ * (OTEL_TRACES_SAMPLER(_ARG), default parentbased_always_on: every trace is recorded and a
+ * caller's `traceparent` decision is followed), the collector (OTEL_EXPORTER_OTLP_ENDPOINT or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), OTEL_SERVICE_NAME (default internal-transfers) and the
+ * batch processor's OTEL_BSP_*. This module picks only the encoding
+ * (OTEL_EXPORTER_OTLP_PROTOCOL, see exporters.ts) and the metric readers (OTEL_METRICS_EXPORTER).
  */
 export function startTelemetry(): void {
-  const exporter = new WarningExporter(new OTLPTraceExporter())
+  const traces = traceExporterFromEnv()
+  const exporter = new WarningExporter(traces.exporter)
+  // The Prometheus server binds asynchronously, usually before main.ts has a logger.
+  const metrics = metricReadersFromEnv((error) => {
+    const logger = running?.exporter.logger
+    if (logger) logger.warn({ reason: error.message }, METRICS_LISTEN_FAILED)
+    else if (running) running.metricsError = error
+  })
   const sdk = new NodeSDK({
     // Detected attributes (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) override these defaults.
     resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'internal-transfers' })),
     traceExporter: exporter,
-    ...(getStringFromEnv('OTEL_TRACES_SAMPLER') === undefined ? { sampler: DEFAULT_SAMPLER() } : {}),
-    // Traces only: without these the SDK would also export logs and metrics by default.
-    metricReaders: [],
+    metricReaders: metrics.readers,
+    // Logs stay on stdout; without this the SDK would also export them.
     logRecordProcessors: [],
     // HTTP, SQL and Redis spans come from this service's own adapters (http-spans.ts,
     // client-spans.ts), which skip unsampled requests at once; the generic instrumentations cost
@@ -42,7 +53,7 @@ export function startTelemetry(): void {
     ],
   })
   sdk.start()
-  running = { sdk, exporter }
+  running = { sdk, exporter, destinations: { traces: traces.description, sampler: describeSampler(), metrics: metrics.description } }
 }
 
 /** A healthy collector takes the last spans in milliseconds; waiting longer only delays a restart. */
@@ -58,9 +69,18 @@ export interface Telemetry {
   shutdown(): Promise<boolean>
 }
 
-/** Reports export failures to `logger` from now on (rate-limited). */
-export function connectTelemetry(logger: WarningLogger): Telemetry {
-  if (running) running.exporter.logger = logger
+/**
+ * Logs where traces and metrics go and which sampler decides, and reports export failures to
+ * `logger` from now on (rate-limited).
+ */
+export function connectTelemetry(logger: WarningLogger & { info(details: object, message: string): void }): Telemetry {
+  if (running) {
+    running.exporter.logger = logger
+    logger.info(running.destinations, 'telemetry')
+    if (running.metricsError) logger.warn({ reason: running.metricsError.message }, METRICS_LISTEN_FAILED)
+  } else {
+    logger.info({ traces: 'off', metrics: 'off' }, 'telemetry off: OTEL_SDK_DISABLED=true, or started without --import of telemetry/register.js')
+  }
   return {
     shutdown: async () => {
       if (!running) return true

@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { decodeTraceRequest } from './otlp-protobuf.js'
 
 /** One span as the service exported it, with its attributes decoded from OTLP's JSON encoding. */
 export interface ReceivedSpan {
@@ -24,8 +25,10 @@ export interface ReceivedSpan {
 export interface OtlpReceiver {
   /** The value for OTEL_EXPORTER_OTLP_ENDPOINT. */
   url: string
-  /** Every export request that reached the receiver, JSON or not. */
+  /** Every export request that reached the receiver, accepted or not. */
   requests(): number
+  /** The content type of each accepted export, in order. */
+  contentTypes(): string[]
   spans(): ReceivedSpan[]
   /** Polls until `ready` accepts the spans received so far; fails after `timeoutMs`. */
   waitFor(ready: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>
@@ -91,25 +94,34 @@ function spansOf(body: ExportRequest): ReceivedSpan[] {
   )
 }
 
+const DECODERS: Record<string, (body: Buffer) => ExportRequest> = {
+  'application/json': (body) => JSON.parse(body.toString('utf8')) as ExportRequest,
+  'application/x-protobuf': (body) => decodeTraceRequest(body) as ExportRequest,
+}
+
 /**
- * A stand-in for the collector: a plain HTTP server that accepts OTLP/HTTP JSON trace exports on
- * /v1/traces and keeps their spans. Anything else (protobuf, another path) is refused.
+ * A stand-in for the collector: a plain HTTP server that accepts OTLP/HTTP trace exports, JSON or
+ * protobuf, on `path` (default /v1/traces) and keeps their spans. Anything else is refused.
  */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export async function startOtlpReceiver({ path = '/v1/traces' } = {}): Promise<OtlpReceiver> {
   const received: ReceivedSpan[] = []
+  const contentTypes: string[] = []
   let requests = 0
   const server = createServer((request, response) => {
     requests++
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
     request.on('end', () => {
-      const json = request.headers['content-type']?.startsWith('application/json') ?? false
-      if (request.method !== 'POST' || request.url !== '/v1/traces' || !json) {
-        response.writeHead(415).end()
+      const type = request.headers['content-type']?.split(';')[0] ?? ''
+      const decode = DECODERS[type]
+      if (request.method !== 'POST' || request.url !== path || !decode) {
+        response.writeHead(request.url === path ? 415 : 404).end()
         return
       }
-      received.push(...spansOf(JSON.parse(Buffer.concat(chunks).toString('utf8')) as ExportRequest))
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+      contentTypes.push(type)
+      received.push(...spansOf(decode(Buffer.concat(chunks))))
+      // An empty ExportTraceServiceResponse reads the same in both encodings: no bytes.
+      response.writeHead(200, { 'content-type': type }).end()
     })
   })
   server.listen(0, '127.0.0.1')
@@ -119,6 +131,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests: () => requests,
+    contentTypes: () => [...contentTypes],
     spans: () => [...received],
     waitFor: async (ready, timeoutMs = 20_000) => {
       const deadline = Date.now() + timeoutMs

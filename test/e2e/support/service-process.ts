@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
@@ -17,6 +18,15 @@ function startArguments(): string[] {
   return args
 }
 
+/** A TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
 export interface ServiceProcess {
   child: ChildProcess
   baseUrl: string
@@ -30,11 +40,22 @@ export interface ServiceProcess {
 /**
  * Starts the service as `npm start` does, on a free port, and waits for its "listening" log line.
  * It uses the machine's Redis (REDIS_URL or its default); the key prefix follows the database name.
+ * Its metrics endpoint gets a free port too (OTEL_EXPORTER_PROMETHEUS_PORT), unless `env` names one:
+ * services started side by side must not compete for 9464.
  */
 export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
+  const metricsPort = String(await freePort())
   const child = spawn(process.execPath, startArguments(), {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      OTEL_EXPORTER_PROMETHEUS_PORT: metricsPort,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
