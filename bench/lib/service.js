@@ -6,18 +6,18 @@ import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-const ROOT = new URL('..', import.meta.url).pathname
+const ROOT = new URL('../..', import.meta.url).pathname
 
 /** The node arguments of `npm start`, so the harness measures exactly what users run. */
 function startArguments() {
-  const { scripts } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
   const [command, ...args] = String(scripts.start).split(/\s+/)
   if (command !== 'node') throw new Error(`expected "npm start" to run node, got: ${scripts.start}`)
   return args
 }
 
 /** A port that was free a moment ago. */
-async function freePort() {
+export async function freePort() {
   const server = createServer()
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)))
   const address = server.address()
@@ -28,14 +28,14 @@ async function freePort() {
 
 /**
  * Starts `script`, or by default the built service with the arguments of `npm start`, on a free
- * port and waits for its /readyz.
+ * port (and its metrics on another) and waits for its /readyz.
  * @param {{ env?: Record<string, string>, script?: string }} options
  */
 export async function startService({ env = {}, script = undefined }) {
-  const port = await freePort()
+  const [port, metricsPort] = [await freePort(), await freePort()]
   const child = spawn(process.execPath, script ? [script] : startArguments(), {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   const url = `http://127.0.0.1:${port}`
@@ -46,6 +46,7 @@ export async function startService({ env = {}, script = undefined }) {
   }
   return {
     url,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     pid: child.pid,
     /** Peak resident set size (VmHWM) of the service process, in MB. */
     peakRssMb: () => peakRssMb(child.pid),

@@ -45,6 +45,8 @@ export async function runTransferCeiling({ databaseUrl, poolSize, connections, w
     const latencies = []
     /** @type {Record<string, number>} */
     const failures = {}
+    // Calls that committed, warm-up included, for the ledger check.
+    let committed = 0
     /** @param {number} seconds @param {boolean} measured */
     const drive = (seconds, measured) => {
       const end = Date.now() + seconds * 1000
@@ -55,6 +57,7 @@ export async function runTransferCeiling({ databaseUrl, poolSize, connections, w
             const t0 = performance.now()
             try {
               await pool.query('CALL bench_transfer(?, ?, ?, ?)', [randomUUID(), from, to, amount])
+              committed++
             } catch (error) {
               const reason = /** @type {{ message?: string }} */ (error).message ?? 'error'
               if (measured) failures[reason] = (failures[reason] ?? 0) + 1
@@ -82,6 +85,7 @@ export async function runTransferCeiling({ databaseUrl, poolSize, connections, w
       p99: at(0.99),
       max: Math.round(latencies.at(-1) ?? 0),
       failures,
+      committed,
       cpu: meter.stop(latencies.length),
     }
   } finally {
