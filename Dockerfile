@@ -1,7 +1,9 @@
 # Build stage: compile TypeScript, then keep only production dependencies.
 FROM node:24-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
+# npm ci runs the Node check (preinstall) first.
+COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
