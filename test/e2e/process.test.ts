@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/adapters/mariadb/database.js'
 import { loadConfig } from '../../src/config.js'
 import { client, dropDatabase, freshDatabaseUrl } from './support/service.js'
+import { keysUnder } from './support/redis-keys.js'
 import { spawnService } from './support/service-process.js'
 
 const MAIN = new URL('../../dist/main.js', import.meta.url).pathname
@@ -65,7 +66,7 @@ function withDatabase(databaseUrl: string) {
 async function spawnTracked(databaseUrl: string) {
   const service = await spawnService({ DATABASE_URL: databaseUrl })
   cleanups.push(async () => {
-    if (service.child.exitCode === null) service.child.kill('SIGKILL')
+    await service.stop()
   })
   return service
 }
@@ -102,13 +103,24 @@ describe('the service process', () => {
     ])
   })
 
-  it('exits cleanly on SIGINT', async () => {
+  it('exits cleanly on SIGINT, and its keys leave the shared Redis with it', async () => {
     const databaseUrl = freshDatabaseUrl('sigint')
     const service = await spawnService({ DATABASE_URL: databaseUrl })
     withDatabase(databaseUrl)
-    expect((await client(service.baseUrl).get('/readyz')).status).toBe(200)
+    const api = client(service.baseUrl)
+    expect((await api.get('/readyz')).status).toBe(200)
+    expect((await api.createAccount(1, '5')).status).toBe(201)
+    const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379'
+    const prefix = `${new URL(databaseUrl).pathname.slice(1)}:`
+    // Reads fill the cache once the service's Redis connection is up (it listens before).
+    for (let tries = 0; (await keysUnder(redisUrl, prefix)).length === 0 && tries < 200; tries++) {
+      expect(await api.balance(1)).toBe('5')
+      await sleep(50)
+    }
+    expect(await keysUnder(redisUrl, prefix)).toEqual([`${prefix}account:1`])
     service.child.kill('SIGINT')
     expect(await service.exited).toBe(0)
+    expect(await keysUnder(redisUrl, prefix)).toEqual([])
   })
 
   it('reaches MariaDB through the Unix socket DATABASE_URL names (local server only)', async (context) => {
