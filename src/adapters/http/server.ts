@@ -9,6 +9,7 @@ import type { ListAccountTransfers } from '../../app/list-account-transfers.js'
 import type { TransferFunds } from '../../app/transfer-funds.js'
 import type { Readiness } from '../../ports/readiness.js'
 import { DebugAccessLog } from './access-log.js'
+import { methodNotAllowed } from './method-not-allowed.js'
 import { errorHandler, notFoundHandler } from './problems.js'
 import { accountRoutes } from './routes/accounts.js'
 import { healthRoutes } from './routes/health.js'
@@ -63,6 +64,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   for (const extend of deps.extensions ?? []) extend(app)
+  const otherMethods = methodNotAllowed(app)
 
   await app.register(swagger, {
     openapi: {
@@ -79,5 +81,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { readiness: deps.readiness })
   await app.register(accountRoutes, deps)
   await app.register(transferRoutes, deps)
+  await app.register(otherMethods)
   return app
 }
