@@ -72,7 +72,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       info: {
         title: 'internal-transfers',
         version: '0.1.0',
-        description: 'Account balances and transfers. Money is a decimal string; errors are RFC 9457 problem+json.',
+        description:
+          'Account balances and transfers. Money is a decimal string in plain notation, never a JSON number. ' +
+          'Errors are RFC 9457 application/problem+json with a stable `code`; besides those each operation lists, ' +
+          'a path that does not exist is 404 ROUTE_NOT_FOUND and a method a path does not serve is 405 ' +
+          'METHOD_NOT_ALLOWED with an Allow header.',
       },
     },
   })
