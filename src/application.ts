@@ -12,6 +12,7 @@ import { MariadbTransferRecords } from './adapters/mariadb/transfer-records.js'
 import { createRedisClient } from './adapters/redis/client.js'
 import { disabledCache } from './adapters/redis/disabled-cache.js'
 import { RedisAccountCache } from './adapters/redis/redis-account-cache.js'
+import { logCacheAtStart } from './adapters/redis/start-log.js'
 import { systemClock } from './adapters/system/clock.js'
 import { InFlight } from './adapters/system/in-flight.js'
 import { every } from './adapters/system/schedule.js'
@@ -81,7 +82,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     cache = new RedisAccountCache(redis, { ...config.cache, logger })
     closers.push(() => cache?.close())
   }
-  logger.info({ cache: config.cache ? 'redis' : 'disabled' }, 'account cache')
+  logCacheAtStart(redis, logger)
 
   const store = new MariadbAccountStore(db)
   const accounts = decorate.store ? decorate.store(store) : store
