@@ -7,9 +7,10 @@ export interface StartLogger {
 }
 
 /**
- * Says at start whether reads have a cache, once Redis has answered or failed to: the service
- * listens without waiting for it. Unreachable, reads go to MariaDB meanwhile and the client keeps
- * reconnecting; the line then says so, and a second one says when it connects.
+ * Says at start whether reads have a cache: the service listens without waiting for Redis. Not
+ * connected within its connect timeout (a first handshake may time out on a busy machine and be
+ * retried at once), the line says Redis is not reachable yet and reads go to MariaDB meanwhile;
+ * the client keeps reconnecting, and a second line says when it connects.
  */
 export function logCacheAtStart(redis: Redis | undefined, logger: StartLogger): void {
   if (!redis) {
@@ -17,15 +18,22 @@ export function logCacheAtStart(redis: Redis | undefined, logger: StartLogger): 
     return
   }
   const redisAt = redis.options.path ?? `${redis.options.host ?? 'localhost'}:${redis.options.port ?? 6379}`
-  const connected = () => {
-    redis.off('error', unreachable)
+  let lastError: Error | undefined
+  const noteError = (error: Error) => (lastError = error)
+  const patience = setTimeout(
+    () =>
+      logger.warn(
+        { cache: 'unreachable', redis: redisAt, reason: lastError?.message ?? 'no answer' },
+        `account cache: Redis at ${redisAt} is not reachable yet; reads go to MariaDB until it connects (REDIS_URL)`,
+      ),
+    redis.options.connectTimeout ?? 1000,
+  )
+  patience.unref()
+  redis.on('error', noteError)
+  redis.once('end', () => clearTimeout(patience))
+  redis.once('ready', () => {
+    clearTimeout(patience)
+    redis.off('error', noteError)
     logger.info({ cache: 'redis', redis: redisAt }, 'account cache: Redis connected')
-  }
-  const unreachable = (error: Error) =>
-    logger.warn(
-      { cache: 'unreachable', redis: redisAt, reason: error.message },
-      `account cache: Redis at ${redisAt} is not reachable yet; reads go to MariaDB until it connects (REDIS_URL)`,
-    )
-  redis.once('ready', connected)
-  redis.once('error', unreachable)
+  })
 }
