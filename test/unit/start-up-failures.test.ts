@@ -26,6 +26,15 @@ describe('start-up failures', () => {
     expect(details).toEqual({ failed: 'database', variable: 'DATABASE_URL', code })
   })
 
+  it('reads the driver error an adapter wrapped', () => {
+    const wrapped = Object.assign(new Error('The database did not answer in time', { cause: failure('ETIMEDOUT') }), {
+      code: 'SERVICE_UNAVAILABLE',
+    })
+    expect(thrown(databaseFailure('mysql://root@db/ledger'), wrapped).message).toBe(
+      'cannot start: MariaDB at db:3306 is not reachable (ETIMEDOUT); check DATABASE_URL',
+    )
+  })
+
   it('a refused login says to check the user and password', () => {
     const error = failure('ER_ACCESS_DENIED_ERROR', "Access denied for user 'app'@'10.0.0.5' (using password: YES)")
     expect(thrown(databaseFailure('mysql://app:pw@db:3306/ledger'), error).message).toBe(

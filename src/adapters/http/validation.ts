@@ -26,12 +26,14 @@ export function describeSchemaError(errors: FastifySchemaValidationError[], data
   }
   if (error.keyword === 'required') {
     const missing = `${path}.${String(params.missingProperty)} is required`
-    const unknown = schema?.additionalProperties === false && isObject(data) ? Object.keys(data).find((key) => !accepted.includes(key)) : undefined
+    const closed = schema?.additionalProperties === false && isObject(data)
+    const unknown = closed ? Object.keys(data).find((key) => !accepted.includes(key)) : undefined
     if (unknown === undefined) return new Error(missing)
     return new Error(`${path} has an unknown field "${unknown}", and ${missing}; accepted fields: ${accepted.join(', ')}`)
   }
   // Ids are written without leading zeros; the pattern alone would only say "a positive integer".
-  if (error.keyword === 'pattern' && schema?.pattern?.startsWith('^[1-9]') && typeof data === 'string' && /^0+[1-9]\d*$/.test(data)) {
+  const leadingZero = typeof data === 'string' && /^0+[1-9]\d*$/.test(data) && schema?.pattern?.startsWith('^[1-9]')
+  if (error.keyword === 'pattern' && leadingZero) {
     return new Error(`${path} has a leading zero: ids are written without one (${data.replace(/^0+/, '')}, not ${data})`)
   }
   if (schema?.description) return new Error(`${path} must be ${schema.description}`)

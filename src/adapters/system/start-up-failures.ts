@@ -16,13 +16,33 @@ export class StartupFailure extends Error {
   }
 }
 
-const codeOf = (error: unknown): string | undefined =>
+const ownCodeOf = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 /** Errors of reaching a server at all: DNS, TCP, the Unix socket. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ENOENT', 'EACCES', 'PROTOCOL_CONNECTION_LOST'])
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'ENOENT',
+  'EACCES',
+  'PROTOCOL_CONNECTION_LOST',
+])
 const CREDENTIALS = new Set(['ER_ACCESS_DENIED_ERROR', 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR', 'ER_DBACCESS_DENIED_ERROR'])
+
+/** The driver's code, also where an adapter wrapped the driver's error (its `cause`) in one of its own. */
+function codeOf(error: unknown): string | undefined {
+  for (let inner = error; inner instanceof Error; inner = inner.cause) {
+    const code = ownCodeOf(inner)
+    if (code && (UNREACHABLE.has(code) || CREDENTIALS.has(code))) return code
+  }
+  return ownCodeOf(error)
+}
 
 /** "host:port", or the socket path, DATABASE_URL names; without its credentials. */
 function databaseTarget(url: string): string {
@@ -41,8 +61,9 @@ export function databaseFailure(url: string): (error: unknown) => never {
       code && UNREACHABLE.has(code)
         ? `cannot start: ${target} is not reachable (${code}); check DATABASE_URL`
         : code && CREDENTIALS.has(code)
-          ? `cannot start: ${target} refused the login (${messageOf(error)}); check the user and password in DATABASE_URL`
-          : `cannot start: creating or migrating the database on ${target} failed (${messageOf(error)}); check DATABASE_URL and its user's privileges`
+          ? `cannot start: ${target} refused the login (${messageOf(error)}); ` + 'check the user and password in DATABASE_URL'
+          : `cannot start: creating or migrating the database on ${target} failed (${messageOf(error)}); ` +
+            "check DATABASE_URL and its user's privileges"
     throw new StartupFailure(message, details, { cause: error })
   }
 }
@@ -51,7 +72,8 @@ export function databaseFailure(url: string): (error: unknown) => never {
 export function listenFailure(host: string, port: number): (error: unknown) => never {
   return (error) => {
     const code = codeOf(error)
-    const variable = code === 'EADDRINUSE' || code === 'EACCES' ? 'PORT' : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? 'HOST' : 'PORT, HOST'
+    const variable =
+      code === 'EADDRINUSE' || code === 'EACCES' ? 'PORT' : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? 'HOST' : 'PORT, HOST'
     const message =
       code === 'EADDRINUSE'
         ? `cannot start: port ${port} on ${host} is already in use; set PORT to a free port, or stop what holds it`

@@ -20,7 +20,9 @@ export const transferRoutes: FastifyPluginAsyncTypebox<TransferRoutesOptions> = 
       schema: {
         operationId: 'transferFunds',
         summary: 'Move money from one account to another',
-        description: `One MariaDB transaction: both balances and the transfer record change together or not at all. ${IDEMPOTENCY_DESCRIPTION}`,
+        description:
+          'One MariaDB transaction: both balances and the transfer record change together or not at all. ' +
+          IDEMPOTENCY_DESCRIPTION,
         tags: ['transfers'],
         headers: IdempotencyHeaders,
         body: TransferBody,
