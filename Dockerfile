@@ -1,7 +1,9 @@
 # Build stage: compile TypeScript, then keep only production dependencies.
 FROM node:24-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
+# npm ci runs the Node check (preinstall) first.
+COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -20,5 +22,5 @@ EXPOSE 9999
 HEALTHCHECK --interval=5s --timeout=3s --start-period=20s --retries=5 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 9999) + '/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # As `npm start`: the telemetry module must load before main.js imports fastify, mysql2, ioredis and pino;
-# the heap is bounded so that the process stays near 256 MB RSS under load (see README, Load test).
+# the heap is bounded so that the process stays near 256 MB RSS under load (see docs/performance.md, Memory).
 CMD ["node", "--max-old-space-size=192", "--max-semi-space-size=16", "--import", "./dist/adapters/telemetry/register.js", "dist/main.js"]

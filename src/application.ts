@@ -13,6 +13,7 @@ import { MariadbUnitOfWork } from './adapters/mariadb/unit-of-work.js'
 import { createRedisClient } from './adapters/redis/client.js'
 import { disabledCache } from './adapters/redis/disabled-cache.js'
 import { RedisAccountCache } from './adapters/redis/redis-account-cache.js'
+import { logCacheAtStart } from './adapters/redis/start-log.js'
 import { systemClock } from './adapters/system/clock.js'
 import { InFlight } from './adapters/system/in-flight.js'
 import { every } from './adapters/system/schedule.js'
@@ -103,7 +104,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     cache = new RedisAccountCache(redis, { ...config.cache, logger, metrics: metrics.cache })
     closers.push(() => cache?.close())
   }
-  logger.info({ cache: config.cache ? 'redis' : 'disabled' }, 'account cache')
+  logCacheAtStart(redis, logger)
 
   const accountCache = cache ?? disabledCache
   const unitOfWork = new MariadbUnitOfWork(pool)

@@ -1,5 +1,6 @@
 import { type DatabaseSettings, parseDatabaseUrl } from './adapters/mariadb/database.js'
 import type { RedisSettings } from './adapters/redis/client.js'
+import { StartupFailure } from './adapters/system/start-up-failures.js'
 
 export interface CacheSettings extends RedisSettings {
   keyPrefix: string
@@ -28,7 +29,7 @@ function databaseName(url: string): string {
   return URL.canParse(url) ? decodeURIComponent(new URL(url).pathname.slice(1)) : ''
 }
 
-/** Reads the environment once. Throws one error listing every invalid variable. */
+/** Reads the environment once. Throws one StartupFailure listing every invalid variable. */
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = []
 
@@ -99,6 +100,9 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
   }
-  if (problems.length > 0) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`)
+  if (problems.length > 0) {
+    const variables = [...new Set(problems.map((problem) => /^[A-Z_]+/.exec(problem)?.[0] ?? ''))].join(', ')
+    throw new StartupFailure(`Invalid configuration: ${problems.join('; ')}`, { failed: 'configuration', variable: variables })
+  }
   return Object.freeze(config)
 }

@@ -1,4 +1,5 @@
 import { pino } from 'pino'
+import { databaseFailure, exitOnStartupFailure, listenFailure } from './adapters/system/start-up-failures.js'
 import { connectTelemetry } from './adapters/telemetry/sdk.js'
 import { buildApplication, migrateDatabase } from './application.js'
 import { loadConfig } from './config.js'
@@ -8,7 +9,7 @@ async function main(command: string | undefined): Promise<void> {
   const config = loadConfig()
   const logger = pino({ level: config.logLevel })
   const telemetry = connectTelemetry(logger)
-  const applied = await migrateDatabase(config)
+  const applied = await migrateDatabase(config).catch(databaseFailure(config.database.url))
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied')
 
   if (command === 'migrate') {
@@ -35,10 +36,7 @@ async function main(command: string | undefined): Promise<void> {
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (s) => void shutdown(s))
 
-  await app.server.listen({ port: config.port, host: config.host })
+  await app.server.listen({ port: config.port, host: config.host }).catch(listenFailure(config.host, config.port))
 }
 
-main(process.argv[2]).catch((error: unknown) => {
-  console.error(error)
-  process.exit(1)
-})
+main(process.argv[2]).catch(exitOnStartupFailure)

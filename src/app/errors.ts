@@ -18,6 +18,7 @@ type RequestErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'PAYLOAD_TOO_LARGE'
   | 'ROUTE_NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
   | 'INTERNAL_ERROR'
 
 export type ErrorCode =
@@ -53,6 +54,7 @@ export const ERRORS: Readonly<Record<ErrorCode, Readonly<ErrorSpec>>> = {
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route', fault: 'client', kept: false },
   ACCOUNT_NOT_FOUND: { status: 404, title: 'Account not found', fault: 'client', kept: true },
   TRANSFER_NOT_FOUND: { status: 404, title: 'Transfer not found', fault: 'client', kept: true },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', fault: 'client', kept: false },
   ACCOUNT_EXISTS: { status: 409, title: 'Account already exists', fault: 'client', kept: true },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'Idempotency key in use', fault: 'client', kept: false },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large', fault: 'client', kept: false },

@@ -55,6 +55,13 @@ describe('accounts', () => {
     },
   )
 
+  it('says so when a path id has a leading zero', async () => {
+    const reply = await api.get('/v1/accounts/0123')
+    expectProblem(reply, 400, 'VALIDATION_FAILED')
+    expect(reply.body.detail).toBe('params.account_id has a leading zero: ids are written without one (123, not 0123)')
+    expect((await api.get('/v1/accounts/007/transfers')).body.detail).toContain('(7, not 007)')
+  })
+
   it('accepts the largest safe id', async () => {
     expect((await api.createAccount(Number.MAX_SAFE_INTEGER, '1')).status).toBe(201)
     expect(await api.get(`/v1/accounts/${Number.MAX_SAFE_INTEGER}`)).toMatchObject({
@@ -132,7 +139,16 @@ describe('request validation', () => {
   it('rejects missing fields', async () => {
     const reply = await api.post('/v1/transfers', { source_account_id: 1001, amount: '1' })
     expectProblem(reply, 400, 'VALIDATION_FAILED')
-    expect(reply.body.detail).toContain('destination_account_id is required')
+    expect(reply.body.detail).toBe('body.destination_account_id is required')
+  })
+
+  it('names a misspelt field, not only the field it misses', async () => {
+    const reply = await api.post('/v1/transfers', { source_account_id: 1001, destination_account: 2002, amount: '1' })
+    expectProblem(reply, 400, 'VALIDATION_FAILED')
+    expect(reply.body.detail).toBe(
+      'body has an unknown field "destination_account", and body.destination_account_id is required; ' +
+        'accepted fields: source_account_id, destination_account_id, amount',
+    )
   })
 
   it.each(['{"account_id": 1,', '[1,2', '{"account_id": 01}', "{'a': 1}"])('answers 400 MALFORMED_JSON to %s', async (text) => {
@@ -167,6 +183,25 @@ describe('request validation', () => {
 
   it('answers 404 problem+json for an unknown route', async () => {
     expectProblem(await api.get('/v2/nothing'), 404, 'ROUTE_NOT_FOUND')
+  })
+
+  it.each([
+    ['DELETE', '/v1/accounts/1001', 'GET, HEAD'],
+    ['PUT', '/v1/accounts', 'POST'],
+    ['GET', '/v1/transfers', 'POST'],
+    ['PATCH', '/v1/accounts/1001/transfers', 'GET, HEAD'],
+    ['POST', '/v1/transfers/019aab1c-4b91-7000-b107-b602d893984e', 'GET, HEAD'],
+    ['OPTIONS', '/readyz', 'GET, HEAD'],
+  ])('answers %s %s with 405 and Allow: %s', async (method, path, allow) => {
+    const reply = await api.send(method, path)
+    expectProblem(reply, 405, 'METHOD_NOT_ALLOWED')
+    expect(reply.headers.get('allow')).toBe(allow)
+    expect(reply.body.detail).toBe(`${method} is not served on ${path}; use ${allow}`)
+  })
+
+  it('answers 405 before it parses the body, whatever its type', async () => {
+    const reply = await api.send('POST', '/v1/accounts/1001', 'x', { 'content-type': 'text/plain' })
+    expectProblem(reply, 405, 'METHOD_NOT_ALLOWED')
   })
 })
 

@@ -1,23 +1,40 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'kysely'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/adapters/mariadb/database.js'
 import { loadConfig } from '../../src/config.js'
+import { closedPort } from './support/closed-port.js'
 import { client, dropDatabase, freshDatabaseUrl } from './support/service.js'
+import { keysUnder } from './support/redis-keys.js'
 import { spawnService } from './support/service-process.js'
 
 const MAIN = new URL('../../dist/main.js', import.meta.url).pathname
 
-async function runMigrate(databaseUrl: string): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [MAIN, 'migrate'], { env: { ...process.env, DATABASE_URL: databaseUrl } })
+/** Runs dist/main.js to its exit: its exit code, and what it wrote to stdout and stderr. */
+async function runMain(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env } })
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
   const [code] = await once(child, 'exit')
   return { code: code as number | null, output }
+}
+
+const runMigrate = (databaseUrl: string) => runMain(['migrate'], { DATABASE_URL: databaseUrl })
+
+/** A start that fails: exit code 1 and one log line, at fatal, that is all it wrote. */
+async function failedStart(env: Record<string, string>): Promise<Record<string, unknown>> {
+  const { code, output } = await runMain([], { HOST: '127.0.0.1', REDIS_URL: '', ...env })
+  expect(code).toBe(1)
+  const lines = output.trim().split('\n').filter((line) => !line.includes('"level":30'))
+  expect(lines, output).toHaveLength(1)
+  const line = JSON.parse(lines[0] as string) as Record<string, unknown>
+  expect(line.level).toBe(60)
+  return line
 }
 
 /** Names the server a URL reaches, so a socket is trusted only when it leads to the same one. */
@@ -62,10 +79,10 @@ function withDatabase(databaseUrl: string) {
 }
 
 /** The built service on `databaseUrl`, killed after the test if it is still running. */
-async function spawnTracked(databaseUrl: string) {
-  const service = await spawnService({ DATABASE_URL: databaseUrl })
+async function spawnTracked(databaseUrl: string, env: Record<string, string> = {}) {
+  const service = await spawnService({ DATABASE_URL: databaseUrl, ...env })
   cleanups.push(async () => {
-    if (service.child.exitCode === null) service.child.kill('SIGKILL')
+    await service.stop()
   })
   return service
 }
@@ -102,13 +119,24 @@ describe('the service process', () => {
     ])
   })
 
-  it('exits cleanly on SIGINT', async () => {
+  it('exits cleanly on SIGINT, and its keys leave the shared Redis with it', async () => {
     const databaseUrl = freshDatabaseUrl('sigint')
     const service = await spawnService({ DATABASE_URL: databaseUrl })
     withDatabase(databaseUrl)
-    expect((await client(service.baseUrl).get('/readyz')).status).toBe(200)
+    const api = client(service.baseUrl)
+    expect((await api.get('/readyz')).status).toBe(200)
+    expect((await api.createAccount(1, '5')).status).toBe(201)
+    const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379'
+    const prefix = `${new URL(databaseUrl).pathname.slice(1)}:`
+    // Reads fill the cache once the service's Redis connection is up (it listens before).
+    for (let tries = 0; (await keysUnder(redisUrl, prefix)).length === 0 && tries < 200; tries++) {
+      expect(await api.balance(1)).toBe('5')
+      await sleep(50)
+    }
+    expect(await keysUnder(redisUrl, prefix)).toEqual([`${prefix}account:1`])
     service.child.kill('SIGINT')
     expect(await service.exited).toBe(0)
+    expect(await keysUnder(redisUrl, prefix)).toEqual([])
   })
 
   it('reaches MariaDB through the Unix socket DATABASE_URL names (local server only)', async (context) => {
@@ -146,12 +174,59 @@ describe('the service process', () => {
     expect(second.output).toContain('database is up to date')
   })
 
-  it('refuses to start on invalid configuration and says why', async () => {
-    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, PORT: 'ninety' } })
-    let output = ''
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    const [code] = await once(child, 'exit')
-    expect(code).toBe(1)
-    expect(output).toContain('PORT must be an integer')
+})
+
+describe('a service that cannot start says why in one log line', () => {
+  it('names every invalid variable', async () => {
+    expect(await failedStart({ PORT: 'ninety', DB_POOL_SIZE: '0' })).toMatchObject({
+      failed: 'configuration',
+      variable: 'PORT, DB_POOL_SIZE',
+      msg: 'Invalid configuration: PORT must be an integer from 0 to 65535, got "ninety"; DB_POOL_SIZE must be an integer from 1 to 1000, got "0"',
+    })
+  })
+
+  it('names the database address it tried and DATABASE_URL', async () => {
+    const port = await closedPort()
+    expect(await failedStart({ DATABASE_URL: `mysql://root:secret@127.0.0.1:${port}/nowhere` })).toMatchObject({
+      failed: 'database',
+      variable: 'DATABASE_URL',
+      code: 'ECONNREFUSED',
+      msg: `cannot start: MariaDB at 127.0.0.1:${port} is not reachable (ECONNREFUSED); check DATABASE_URL`,
+    })
+  })
+
+  it('names the port that is taken and PORT', async () => {
+    const databaseUrl = freshDatabaseUrl('port_taken')
+    withDatabase(databaseUrl)
+    const holder = createServer().listen(0, '127.0.0.1')
+    await once(holder, 'listening')
+    cleanups.push(() => new Promise((resolve) => holder.close(() => resolve())))
+    const { port } = holder.address() as { port: number }
+    expect(await failedStart({ DATABASE_URL: databaseUrl, PORT: String(port) })).toMatchObject({
+      failed: 'listen',
+      variable: 'PORT',
+      code: 'EADDRINUSE',
+      msg: `cannot start: port ${port} on 127.0.0.1 is already in use; set PORT to a free port, or stop what holds it`,
+    })
+  })
+
+  it('starts without its Redis, and says reads go to MariaDB instead of naming the cache as working', async () => {
+    const databaseUrl = freshDatabaseUrl('redis_down')
+    withDatabase(databaseUrl)
+    const redisPort = await closedPort()
+    const service = await spawnTracked(databaseUrl, { REDIS_URL: `redis://127.0.0.1:${redisPort}` })
+    const cacheLines = () => service.logLines().filter((line) => 'cache' in line)
+    for (let tries = 0; cacheLines().length === 0 && tries < 200; tries++) await sleep(25)
+    expect(cacheLines()).toEqual([
+      expect.objectContaining({
+        level: 40,
+        cache: 'unreachable',
+        redis: `127.0.0.1:${redisPort}`,
+        msg: `account cache: Redis at 127.0.0.1:${redisPort} is not reachable yet; reads go to MariaDB until it connects (REDIS_URL)`,
+      }),
+    ])
+    const api = client(service.baseUrl)
+    expect((await api.createAccount(1, '5')).status).toBe(201)
+    expect(await api.balance(1)).toBe('5')
   })
 })

@@ -20,7 +20,7 @@ async function startService(label: string, env: Record<string, string>): Promise
   const databaseUrl = freshDatabaseUrl(label)
   const service = await spawnService({ DATABASE_URL: databaseUrl, ...env })
   cleanups.push(async () => {
-    if (service.child.exitCode === null) service.child.kill('SIGKILL')
+    await service.stop()
     const db = openDatabase(loadConfig({ DATABASE_URL: databaseUrl }).database)
     await dropDatabase(db, databaseUrl)
     await db.destroy()
@@ -50,17 +50,17 @@ function one(spans: ReceivedSpan[], matches: (span: ReceivedSpan) => boolean): R
   return found[0]!
 }
 
-/** Waits until the service has written these keys to the machine's Redis, then removes them afterwards. */
+/** Waits until the service has written these keys to the machine's Redis (they go when it stops). */
 async function cachedBy(prefix: string, keys: string[]): Promise<void> {
   const redis = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { keyPrefix: prefix })
-  cleanups.push(async () => {
-    await redis.del(...keys)
+  try {
+    const deadline = Date.now() + 20_000
+    while ((await redis.exists(...keys)) < keys.length) {
+      if (Date.now() > deadline) throw new Error(`the service did not cache ${keys.join(', ')}`)
+      await sleep(50)
+    }
+  } finally {
     redis.disconnect()
-  })
-  const deadline = Date.now() + 20_000
-  while ((await redis.exists(...keys)) < keys.length) {
-    if (Date.now() > deadline) throw new Error(`the service did not cache ${keys.join(', ')}`)
-    await sleep(50)
   }
 }
 

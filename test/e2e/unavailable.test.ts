@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { closedPort } from './support/closed-port.js'
 import { client, type RunningService, startService } from './support/service.js'
 
 /** A TCP server that accepts connections and never says a word: a MariaDB that hangs. */
@@ -20,13 +21,6 @@ async function blackhole(): Promise<{ port: number; close(): Promise<void> }> {
         server.close(() => resolve())
       }),
   }
-}
-
-/** A port that refuses connections: bind one, note it, close it. */
-async function closedPort(): Promise<number> {
-  const { port, close } = await blackhole()
-  await close()
-  return port
 }
 
 const bounds = { DB_CONNECT_TIMEOUT_MS: '500', DB_ACQUIRE_TIMEOUT_MS: '1000', DB_QUERY_TIMEOUT_MS: '1000' }

@@ -6,12 +6,17 @@ import type { Applied } from '../../domain/batch.js'
 import type { StoredResponse } from '../../ports/idempotency.js'
 import { problemResponse, sendRendered } from './problems.js'
 
-/** The optional header of POST routes that clients may retry. */
+/** The optional header of POST routes that clients may retry (fastify matches header names in lower case). */
 export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
+  'Idempotency-Key': Type.Optional(
     Type.String({ pattern: '^[\\x21-\\x7E]{1,255}$', description: '1 to 255 visible ASCII characters' }),
   ),
 })
+
+/** For the OpenAPI description of a route that takes an Idempotency-Key. */
+export const IDEMPOTENCY_DESCRIPTION =
+  'With an Idempotency-Key, the same key and request again answer the stored status and body with ' +
+  'Idempotent-Replayed: true and apply nothing twice; the same key with another request is 422 IDEMPOTENCY_KEY_REUSED.'
 
 /** JSON with object keys sorted at every level: equal requests give equal text. */
 function canonicalJson(value: unknown): string {
@@ -27,12 +32,10 @@ function canonicalJson(value: unknown): string {
  * The request's idempotency, or undefined without the header. An applied outcome is answered with
  * `render(outcome)`, a refusal with its problem document; the write path decides which to keep.
  */
-export function idempotencyOf<O extends Applied>(
-  request: FastifyRequest<{ Headers: { 'idempotency-key'?: string } }>,
-  render: (outcome: O) => StoredResponse,
-): Idempotency<O> | undefined {
+export function idempotencyOf<O extends Applied>(request: FastifyRequest, render: (outcome: O) => StoredResponse): Idempotency<O> | undefined {
+  // The schema admitted one string of visible ASCII, or nothing.
   const key = request.headers['idempotency-key']
-  if (key === undefined) return undefined
+  if (typeof key !== 'string') return undefined
   const path = request.url.split('?')[0]
   const fingerprint = createHash('sha256').update(`${request.method} ${path}\n${canonicalJson(request.body)}`).digest('hex')
   return {

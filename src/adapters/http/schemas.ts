@@ -45,16 +45,6 @@ export const TransferView = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
 })
 
-/** RFC 9457 problem details, as every error of this service is answered. */
-export const Problem = Type.Object({
-  type: Type.String(),
-  title: Type.String(),
-  status: Type.Integer(),
-  detail: Type.String(),
-  code: Type.String(),
-  account_id: Type.Optional(AccountId),
-})
-
 export const TransferIdParams = Type.Object(
   {
     transfer_id: Type.String({

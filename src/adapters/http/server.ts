@@ -9,6 +9,7 @@ import type { ListAccountTransfers } from '../../app/list-account-transfers.js'
 import type { TransferFunds } from '../../app/transfer-funds.js'
 import type { Readiness } from '../../ports/readiness.js'
 import { DebugAccessLog } from './access-log.js'
+import { methodNotAllowed } from './method-not-allowed.js'
 import { errorHandler, notFoundHandler } from './problems.js'
 import { accountRoutes } from './routes/accounts.js'
 import { healthRoutes } from './routes/health.js'
@@ -63,6 +64,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   for (const extend of deps.extensions ?? []) extend(app)
+  const otherMethods = methodNotAllowed(app)
 
   await app.register(swagger, {
     openapi: {
@@ -70,7 +72,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       info: {
         title: 'internal-transfers',
         version: '0.1.0',
-        description: 'Account balances and transfers. Money is a decimal string; errors are RFC 9457 problem+json.',
+        description:
+          'Account balances and transfers. Money is a decimal string in plain notation, never a JSON number. ' +
+          'Errors are RFC 9457 application/problem+json with a stable `code`; besides those each operation lists, ' +
+          'a path that does not exist is 404 ROUTE_NOT_FOUND and a method a path does not serve is 405 ' +
+          'METHOD_NOT_ALLOWED with an Allow header.',
       },
     },
   })
@@ -79,5 +85,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { readiness: deps.readiness })
   await app.register(accountRoutes, deps)
   await app.register(transferRoutes, deps)
+  await app.register(otherMethods)
   return app
 }

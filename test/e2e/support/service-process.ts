@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { type CacheSettings, loadConfig } from '../../../src/config.js'
+import { removeKeys } from './redis-keys.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
@@ -27,6 +29,18 @@ export async function freePort(): Promise<number> {
   return port
 }
 
+/**
+ * The Redis and key prefix the service derives from `env` (REDIS_KEY_PREFIX, else the database
+ * name), by its own rule; none when it would refuse the configuration, as it then writes nothing.
+ */
+function cacheOf(env: Record<string, string | undefined>): CacheSettings | undefined {
+  try {
+    return loadConfig(env).cache
+  } catch {
+    return undefined
+  }
+}
+
 export interface ServiceProcess {
   child: ChildProcess
   baseUrl: string
@@ -34,34 +48,42 @@ export interface ServiceProcess {
   output(): string
   /** The JSON log lines among the output. */
   logLines(): Record<string, unknown>[]
+  /** The exit code, once the process has exited and its keys are removed from the machine's Redis. */
   exited: Promise<number | null>
+  /** Kills the process (SIGKILL) unless it has exited already; resolves as `exited`. */
+  stop(): Promise<number | null>
 }
 
 /**
  * Starts the service as `npm start` does, on a free port, and waits for its "listening" log line.
- * It uses the machine's Redis (REDIS_URL or its default); the key prefix follows the database name.
- * Its metrics endpoint gets a free port too (OTEL_EXPORTER_PROMETHEUS_PORT), unless `env` names one:
+ * It uses the machine's Redis (REDIS_URL or its default); the key prefix follows the database name,
+ * and the keys under it are removed when the process exits, as the tests drop its database. Its
+ * metrics endpoint gets a free port too (OTEL_EXPORTER_PROMETHEUS_PORT), unless `env` names one:
  * services started side by side must not compete for 9464.
  */
 export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
-  const metricsPort = String(await freePort())
-  const child = spawn(process.execPath, startArguments(), {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-      OTEL_EXPORTER_PROMETHEUS_PORT: metricsPort,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const serviceEnv = {
+    ...process.env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+    OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()),
+    ...env,
+  }
+  const child = spawn(process.execPath, startArguments(), { cwd: ROOT, env: serviceEnv, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  const cache = cacheOf(serviceEnv)
+  const exited = once(child, 'exit').then(async ([code]) => {
+    if (cache) await removeKeys(cache.url, cache.keyPrefix)
+    return code as number | null
+  })
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    return exited
+  }
   const logLines = () =>
     output
       .split('\n')
@@ -70,8 +92,11 @@ export async function spawnService(env: Record<string, string>): Promise<Service
   const deadline = Date.now() + 30_000
   for (;;) {
     const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
-    if (match?.[1]) return { child, baseUrl: match[1], output: () => output, logLines, exited }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`service did not start:\n${output}`)
+    if (match?.[1]) return { child, baseUrl: match[1], output: () => output, logLines, exited, stop }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop()
+      throw new Error(`service did not start:\n${output}`)
+    }
     await sleep(50)
   }
 }

@@ -6,9 +6,10 @@ import { isAccountId } from '../../../domain/account.js'
 import type { AccountOpened } from '../../../domain/batch.js'
 import { Money } from '../../../domain/money.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
-import { IdempotencyHeaders, idempotencyOf, sendSaved } from '../idempotency.js'
+import { IDEMPOTENCY_DESCRIPTION, IdempotencyHeaders, idempotencyOf, sendSaved } from '../idempotency.js'
 import { RequestError } from '../problems.js'
-import { AccountIdParams, AccountView, CreateAccountBody, HistoryQuery, HistoryView, Problem } from '../schemas.js'
+import { EVERY_ROUTE, JSON_BODY, json, READS_DATABASE, responses, WRITES_DATABASE } from '../responses.js'
+import { AccountIdParams, AccountView, CreateAccountBody, HistoryQuery, HistoryView } from '../schemas.js'
 import { toAccountView, toTransferView } from '../views.js'
 
 export interface AccountRoutesOptions {
@@ -29,11 +30,17 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     '/v1/accounts',
     {
       schema: {
+        operationId: 'createAccount',
         summary: 'Open an account with an initial balance',
+        description: IDEMPOTENCY_DESCRIPTION,
         tags: ['accounts'],
         headers: IdempotencyHeaders,
         body: CreateAccountBody,
-        response: { 201: AccountView, 400: Problem, 409: Problem, 422: Problem },
+        response: responses({
+          success: { 201: json('The account, opened with its initial balance', AccountView) },
+          codes: [...EVERY_ROUTE, ...JSON_BODY, ...WRITES_DATABASE, 'ACCOUNT_EXISTS'],
+          replayable: true,
+        }),
       },
     },
     async (request, reply) => {
@@ -55,10 +62,14 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     '/v1/accounts/:account_id',
     {
       schema: {
+        operationId: 'getAccount',
         summary: 'Read an account balance',
         tags: ['accounts'],
         params: AccountIdParams,
-        response: { 200: AccountView, 400: Problem, 404: Problem },
+        response: responses({
+          success: { 200: json('The account and its balance, which includes every acknowledged transfer', AccountView) },
+          codes: [...EVERY_ROUTE, ...READS_DATABASE, 'ACCOUNT_NOT_FOUND'],
+        }),
       },
     },
     async (request) => toAccountView(await options.getAccount(parseAccountIdParam(request.params.account_id))),
@@ -68,11 +79,16 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     '/v1/accounts/:account_id/transfers',
     {
       schema: {
+        operationId: 'listAccountTransfers',
         summary: "An account's transfers in both directions, newest first",
+        description: 'Keyset pages: pass `next_cursor` back as `cursor` until it is null.',
         tags: ['accounts'],
         params: AccountIdParams,
         querystring: HistoryQuery,
-        response: { 200: HistoryView, 400: Problem, 404: Problem },
+        response: responses({
+          success: { 200: json('One page of transfers, newest first, and the cursor of the next page', HistoryView) },
+          codes: [...EVERY_ROUTE, ...READS_DATABASE, 'ACCOUNT_NOT_FOUND'],
+        }),
       },
     },
     async (request) => {

@@ -1,13 +1,42 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Readiness } from '../../../ports/readiness.js'
+import { json, responses } from '../responses.js'
 
-const Status = Type.Object({ status: Type.String() })
+const Status = <T extends string>(status: T) => Type.Object({ status: Type.Literal(status) })
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ readiness: Readiness }> = async (app, { readiness }) => {
-  app.get('/livez', { schema: { tags: ['health'], response: { 200: Status } } }, async () => ({ status: 'ok' }))
+  app.get(
+    '/livez',
+    {
+      schema: {
+        operationId: 'live',
+        summary: 'Liveness: the process runs',
+        tags: ['health'],
+        response: responses({ success: { 200: json('The process runs', Status('ok')) }, codes: ['INTERNAL_ERROR'] }),
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  )
 
-  app.get('/readyz', { schema: { tags: ['health'], response: { 200: Status, 503: Status } } }, async (_request, reply) =>
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        operationId: 'ready',
+        summary: 'Readiness: MariaDB answers',
+        description: 'Redis is not part of it: without the cache, reads go to MariaDB.',
+        tags: ['health'],
+        response: responses({
+          success: {
+            200: json('MariaDB answers', Status('ready')),
+            503: json('MariaDB does not answer; take the instance out of rotation', Status('database unreachable')),
+          },
+          codes: ['INTERNAL_ERROR'],
+        }),
+      },
+    },
+    async (_request, reply) =>
     (await readiness.isReady())
       ? reply.send({ status: 'ready' })
       : reply.code(503).send({ status: 'database unreachable' }),

@@ -3,9 +3,10 @@ import type { GetTransfer } from '../../../app/get-transfer.js'
 import type { TransferFunds } from '../../../app/transfer-funds.js'
 import type { Transferred } from '../../../domain/batch.js'
 import { Money } from '../../../domain/money.js'
-import { IdempotencyHeaders, idempotencyOf, sendSaved } from '../idempotency.js'
+import { IDEMPOTENCY_DESCRIPTION, IdempotencyHeaders, idempotencyOf, sendSaved } from '../idempotency.js'
 import { RequestError } from '../problems.js'
-import { Problem, TransferBody, TransferIdParams, TransferView } from '../schemas.js'
+import { EVERY_ROUTE, JSON_BODY, json, READS_DATABASE, responses, WRITES_DATABASE } from '../responses.js'
+import { TransferBody, TransferIdParams, TransferView } from '../schemas.js'
 import { toTransferView } from '../views.js'
 
 export interface TransferRoutesOptions {
@@ -18,11 +19,27 @@ export const transferRoutes: FastifyPluginAsyncTypebox<TransferRoutesOptions> = 
     '/v1/transfers',
     {
       schema: {
+        operationId: 'transferFunds',
         summary: 'Move money from one account to another',
+        description:
+          'One MariaDB transaction: both balances and the transfer record change together or not at all. ' +
+          IDEMPOTENCY_DESCRIPTION,
         tags: ['transfers'],
         headers: IdempotencyHeaders,
         body: TransferBody,
-        response: { 201: TransferView, 400: Problem, 404: Problem, 409: Problem, 422: Problem, 503: Problem },
+        response: responses({
+          success: { 201: json('The transfer, committed', TransferView) },
+          codes: [
+            ...EVERY_ROUTE,
+            ...JSON_BODY,
+            ...WRITES_DATABASE,
+            'SAME_ACCOUNT',
+            'ACCOUNT_NOT_FOUND',
+            'INSUFFICIENT_FUNDS',
+            'BALANCE_LIMIT_EXCEEDED',
+          ],
+          replayable: true,
+        }),
       },
     },
     async (request, reply) => {
@@ -44,10 +61,14 @@ export const transferRoutes: FastifyPluginAsyncTypebox<TransferRoutesOptions> = 
     '/v1/transfers/:transfer_id',
     {
       schema: {
+        operationId: 'getTransfer',
         summary: 'Read a transfer record',
         tags: ['transfers'],
         params: TransferIdParams,
-        response: { 200: TransferView, 400: Problem, 404: Problem },
+        response: responses({
+          success: { 200: json('The transfer', TransferView) },
+          codes: [...EVERY_ROUTE, ...READS_DATABASE, 'TRANSFER_NOT_FOUND'],
+        }),
       },
     },
     async (request) => toTransferView(await options.getTransfer(request.params.transfer_id.toLowerCase())),

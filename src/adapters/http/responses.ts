@@ -1,0 +1,96 @@
+import { type TSchema, Type } from 'typebox'
+import { ERRORS, type ErrorCode } from '../../app/errors.js'
+import { AccountId } from './schemas.js'
+
+// A route's `response` serves twice: fastify serializes successes with it (the whitelist of what may
+// leave the service), @fastify/swagger writes it into the OpenAPI document. Problems are sent as
+// rendered text (see problems.ts), so their schemas only describe; test/e2e/openapi.test.ts checks
+// that what the service answers is what this declares.
+
+const REPLAYED = {
+  'Idempotent-Replayed': {
+    type: 'string',
+    enum: ['true'],
+    description: 'Present, "true", when this is the stored answer to an earlier request with the same Idempotency-Key',
+  },
+}
+
+/** One response of the document; fastify types the handler's reply from `schema`. */
+export interface ResponseSpec<T extends TSchema = TSchema> {
+  description: string
+  headers?: typeof REPLAYED
+  content: Record<string, { schema: T }>
+}
+
+/** A success in JSON: `schema` serializes it. */
+export function json<T extends TSchema>(description: string, schema: T): ResponseSpec<T> {
+  return { description, content: { 'application/json': { schema } } }
+}
+
+const problemFields = (status: number, codes: ErrorCode[]) => ({
+  type: Type.String({ description: 'urn:problem:internal-transfers:<code>' }),
+  title: Type.String({ description: 'the title the registry gives the code' }),
+  status: Type.Integer({ enum: [status] }),
+  detail: Type.String({ description: 'what went wrong, in one sentence (a fixed text for 5xx)' }),
+  code: Type.Enum(codes, { type: 'string', description: 'stable: the field to branch on' }),
+})
+const accountNotFoundField = {
+  account_id: Type.Optional({ ...AccountId, description: 'with ACCOUNT_NOT_FOUND: the account that does not exist' }),
+}
+
+/** RFC 9457 problem details with one of `codes`, which share one status; `account_id` only with ACCOUNT_NOT_FOUND. */
+function problemSchema(status: number, codes: ErrorCode[]): TSchema {
+  const fields = problemFields(status, codes)
+  return Type.Object(codes.includes('ACCOUNT_NOT_FOUND') ? { ...fields, ...accountNotFoundField } : fields)
+}
+
+export interface Responses<S> {
+  /** The route's successes by status. */
+  success: S
+  /** Every code the route may answer with; grouped by the status the registry gives each. */
+  codes: ErrorCode[]
+  /**
+   * The route takes an Idempotency-Key: its success and the refusals the registry keeps may be
+   * replays, which carry Idempotent-Replayed.
+   */
+  replayable?: boolean
+}
+
+/** A route's `response` schema: its successes, and one problem+json response per error status. */
+export function responses<S extends Record<number, ResponseSpec>>({
+  success,
+  codes,
+  replayable = false,
+}: Responses<S>): S {
+  const byStatus = new Map<number, ErrorCode[]>()
+  const inRegistryOrder = (Object.keys(ERRORS) as ErrorCode[]).filter((code) => codes.includes(code))
+  for (const code of inRegistryOrder) byStatus.set(ERRORS[code].status, [...(byStatus.get(ERRORS[code].status) ?? []), code])
+  const result: Record<number, ResponseSpec> = {}
+  for (const [status, spec] of Object.entries(success)) {
+    result[Number(status)] = replayable ? { ...spec, headers: REPLAYED } : spec
+  }
+  for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
+    result[status] = {
+      description: group.map((code) => `${code}: ${ERRORS[code].title}`).join('; '),
+      ...(replayable && group.some((code) => ERRORS[code].kept) ? { headers: REPLAYED } : {}),
+      content: { 'application/problem+json': { schema: problemSchema(status, group) } },
+    }
+  }
+  // Typed as the successes alone: fastify types a handler's reply from this, and handlers return only
+  // successes (problems are rendered text, sent by the error handler or sendRendered).
+  return result as S
+}
+
+/** Refusals any route may give: an invalid parameter, query or header, and a failure of the service. */
+export const EVERY_ROUTE: ErrorCode[] = ['VALIDATION_FAILED', 'INTERNAL_ERROR']
+/** Refusals of a route that reads a JSON body. */
+export const JSON_BODY: ErrorCode[] = ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']
+/** A route that asks MariaDB (a cached read too, on a miss). */
+export const READS_DATABASE: ErrorCode[] = ['SERVICE_UNAVAILABLE']
+/** A route that commits, optionally under an Idempotency-Key. */
+export const WRITES_DATABASE: ErrorCode[] = [
+  'SERVICE_UNAVAILABLE',
+  'COMMIT_OUTCOME_UNKNOWN',
+  'IDEMPOTENCY_KEY_IN_USE',
+  'IDEMPOTENCY_KEY_REUSED',
+]

@@ -1,0 +1,217 @@
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormats from 'ajv-formats'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { closedPort } from './support/closed-port.js'
+import { client, freshDatabaseUrl, type Reply, type RunningService, startService } from './support/service.js'
+
+// What the service answers, compared with what its own OpenAPI document (/docs/json) declares for
+// that path, method and status: the media type, the body's shape (as a closed schema: no field the
+// document does not name) and the headers. Every declared response is exercised, but for the few
+// listed in NOT_EXERCISED.
+
+interface Operation {
+  operationId?: string
+  parameters?: { in: string; name: string }[]
+  responses: Record<string, { description: string; headers?: Record<string, unknown>; content?: Record<string, { schema: object }> }>
+}
+interface Document {
+  paths: Record<string, Record<string, Operation>>
+}
+
+/** Responses a black-box test cannot bring about here; other e2e files cover their behaviour. */
+const NOT_EXERCISED: Record<string, string> = {
+  'POST /v1/transfers 409': 'IDEMPOTENCY_KEY_IN_USE needs a key held past the lock wait (idempotency.test.ts)',
+}
+/** A failure of the service itself (500) is declared on every route and reachable from none. */
+const isInternalError = (key: string) => key.endsWith(' 500')
+
+let service: RunningService
+let unreachable: RunningService
+let api: ReturnType<typeof client>
+let down: ReturnType<typeof client>
+let doc: Document
+const ajv = addFormats.default(new Ajv2020({ strict: true, allErrors: true }))
+const exercised = new Set<string>()
+
+/** `schema` with every object closed, so a field the document does not declare fails. */
+function closed(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closed)
+  if (schema === null || typeof schema !== 'object') return schema
+  const copy = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, closed(value)]))
+  return copy.type === 'object' && !('additionalProperties' in copy) ? { ...copy, additionalProperties: false } : copy
+}
+
+/** The document's path template that `path` matches, e.g. /v1/accounts/{account_id}. */
+function templateOf(path: string): string | undefined {
+  const bare = path.split('?')[0] as string
+  return Object.keys(doc.paths).find((template) => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare))
+}
+
+/** Sends the request and checks the answer against the document; returns it for more checks. */
+async function declared(method: string, path: string, status: number, body?: unknown, headers?: Record<string, string>) {
+  const reply = await (path.startsWith('down:') ? down : api).send(method, path.replace(/^down:/, ''), body, headers)
+  expect(reply.status, reply.text).toBe(status)
+  const template = templateOf(path.replace(/^down:/, ''))
+  expect(template, `${path} is not in the document`).toBeDefined()
+  const operation = doc.paths[template as string]?.[method.toLowerCase()]
+  expect(operation, `${method} ${template} is not in the document`).toBeDefined()
+  const key = `${method} ${template} ${status}`
+  const response = operation?.responses[String(status)]
+  expect(response, `${key} is not declared`).toBeDefined()
+  exercised.add(key)
+
+  const mediaType = reply.contentType?.split(';')[0] ?? ''
+  expect(Object.keys(response?.content ?? {}), `${key}: content type`).toContain(mediaType)
+  const validate = ajv.compile(closed(response?.content?.[mediaType]?.schema) as object)
+  expect(validate(reply.body) ? [] : validate.errors, `${key}: ${reply.text}`).toEqual([])
+  if (reply.headers.has('idempotent-replayed')) {
+    expect(Object.keys(response?.headers ?? {}), `${key}: headers`).toContain('Idempotent-Replayed')
+  }
+  return reply
+}
+
+beforeAll(async () => {
+  service = await startService({ databaseUrl: freshDatabaseUrl('openapi') })
+  unreachable = await startService({
+    databaseUrl: `mysql://root@127.0.0.1:${await closedPort()}/unreachable`,
+    env: { DB_CONNECT_TIMEOUT_MS: '500', DB_ACQUIRE_TIMEOUT_MS: '1000' },
+    migrate: false,
+  })
+  api = client(service.baseUrl)
+  down = client(unreachable.baseUrl)
+  doc = (await api.get('/docs/json')).body
+})
+afterAll(async () => {
+  await service?.stop()
+  await unreachable?.stop()
+})
+
+const json = { 'content-type': 'application/json' }
+const account = (id: unknown, balance: unknown = '10') => ({ account_id: id, initial_balance: balance })
+const transfer = (from: unknown, to: unknown, amount: unknown) => ({ source_account_id: from, destination_account_id: to, amount })
+
+describe('the OpenAPI document', () => {
+  it('names every operation and describes every response', () => {
+    for (const [template, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        expect(operation.operationId, `${method} ${template}`).toMatch(/^[a-z][A-Za-z]+$/)
+        for (const [status, response] of Object.entries(operation.responses)) {
+          expect(response.description, `${method} ${template} ${status}`).not.toBe('Default Response')
+          if (Number(status) >= 400 && Number(status) !== 503) expect(Object.keys(response.content ?? {})).toEqual(['application/problem+json'])
+        }
+      }
+    }
+  })
+
+  it('declares the Idempotency-Key header on both POSTs', () => {
+    for (const template of ['/v1/accounts', '/v1/transfers']) {
+      expect(doc.paths[template]?.post?.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'Idempotency-Key' }))
+    }
+  })
+})
+
+describe('what the service answers is what the document declares', () => {
+  it('POST /v1/accounts', async () => {
+    await declared('POST', '/v1/accounts', 201, account(1001, '500'))
+    await declared('POST', '/v1/accounts', 201, account(2002, '0'))
+    await declared('POST', '/v1/accounts', 201, account(3003), { 'Idempotency-Key': 'open-3003' })
+    const replay = await declared('POST', '/v1/accounts', 201, account(3003), { 'Idempotency-Key': 'open-3003' })
+    expect(replay.headers.get('idempotent-replayed')).toBe('true')
+    await declared('POST', '/v1/accounts', 409, account(1001))
+    await declared('POST', '/v1/accounts', 409, account(1001), { 'Idempotency-Key': 'open-1001' })
+    const refusal = await declared('POST', '/v1/accounts', 409, account(1001), { 'Idempotency-Key': 'open-1001' })
+    expect(refusal.headers.get('idempotent-replayed')).toBe('true')
+    await declared('POST', '/v1/accounts', 422, account(3003, '11'), { 'Idempotency-Key': 'open-3003' })
+    await declared('POST', '/v1/accounts', 400, account('1001'))
+    await declared('POST', '/v1/accounts', 400, account(4004), { 'Idempotency-Key': 'two words' })
+    await declared('POST', '/v1/accounts', 400, '{"account_id": 1,', json)
+    await declared('POST', '/v1/accounts', 413, JSON.stringify({ ...account(4004), pad: 'x'.repeat(65 * 1024) }))
+    await declared('POST', '/v1/accounts', 415, JSON.stringify(account(4004)), { 'content-type': 'text/plain' })
+    await declared('POST', 'down:/v1/accounts', 503, account(4004))
+  })
+
+  it('GET /v1/accounts/{account_id}', async () => {
+    await declared('GET', '/v1/accounts/1001', 200)
+    await declared('GET', '/v1/accounts/abc', 400)
+    await declared('GET', '/v1/accounts/0123', 400)
+    await declared('GET', '/v1/accounts/4242', 404)
+    await declared('GET', 'down:/v1/accounts/1001', 503)
+  })
+
+  let transferId = ''
+  it('POST /v1/transfers', async () => {
+    transferId = (await declared('POST', '/v1/transfers', 201, transfer(1001, 2002, '150'))).body.transfer_id
+    await declared('POST', '/v1/transfers', 201, transfer(1001, 2002, '1'), { 'Idempotency-Key': 'pay-1' })
+    expect((await declared('POST', '/v1/transfers', 201, transfer(1001, 2002, '1'), { 'Idempotency-Key': 'pay-1' })).headers.get('idempotent-replayed')).toBe('true')
+    await declared('POST', '/v1/transfers', 422, transfer(1001, 2002, '2'), { 'Idempotency-Key': 'pay-1' })
+    await declared('POST', '/v1/transfers', 400, transfer(1001, 2002, 150))
+    await declared('POST', '/v1/transfers', 400, { source_account_id: 1001, destination_account: 2002, amount: '1' })
+    await declared('POST', '/v1/transfers', 400, transfer(1001, 1001, '1'))
+    await declared('POST', '/v1/transfers', 400, '[1,', json)
+    const missing = await declared('POST', '/v1/transfers', 404, transfer(1001, 9999, '1'))
+    expect(missing.body.account_id).toBe(9999)
+    await declared('POST', '/v1/transfers', 404, transfer(9998, 1001, '1'), { 'Idempotency-Key': 'pay-2' })
+    expect((await declared('POST', '/v1/transfers', 404, transfer(9998, 1001, '1'), { 'Idempotency-Key': 'pay-2' })).headers.get('idempotent-replayed')).toBe('true')
+    await declared('POST', '/v1/transfers', 422, transfer(2002, 1001, '1000'))
+    await declared('POST', '/v1/accounts', 201, account(5005, '99999999999999999999'))
+    await declared('POST', '/v1/transfers', 422, transfer(1001, 5005, '1'))
+    await declared('POST', '/v1/transfers', 413, JSON.stringify({ ...transfer(1001, 2002, '1'), pad: 'x'.repeat(65 * 1024) }))
+    await declared('POST', '/v1/transfers', 415, JSON.stringify(transfer(1001, 2002, '1')), { 'content-type': 'application/xml' })
+    await declared('POST', 'down:/v1/transfers', 503, transfer(1001, 2002, '1'))
+  })
+
+  it('GET /v1/transfers/{transfer_id}', async () => {
+    await declared('GET', `/v1/transfers/${transferId}`, 200)
+    await declared('GET', '/v1/transfers/not-a-uuid', 400)
+    await declared('GET', '/v1/transfers/019aab1c-4b91-7000-b107-b602d893984e', 404)
+    await declared('GET', `down:/v1/transfers/${transferId}`, 503)
+  })
+
+  it('GET /v1/accounts/{account_id}/transfers', async () => {
+    const first = await declared('GET', '/v1/accounts/1001/transfers?limit=1', 200)
+    expect(first.body.next_cursor).toEqual(expect.any(String))
+    const last = await declared('GET', `/v1/accounts/1001/transfers?limit=200&cursor=${first.body.next_cursor}`, 200)
+    expect(last.body.next_cursor).toBeNull()
+    await declared('GET', '/v1/accounts/1001/transfers?limit=0', 400)
+    await declared('GET', '/v1/accounts/1001/transfers?cursor=bm90LWEtY3Vyc29y', 400)
+    await declared('GET', '/v1/accounts/4242/transfers', 404)
+    await declared('GET', 'down:/v1/accounts/1001/transfers', 503)
+  })
+
+  it('GET /livez and /readyz', async () => {
+    await declared('GET', '/livez', 200)
+    await declared('GET', '/readyz', 200)
+    await declared('GET', 'down:/readyz', 503)
+  })
+
+  it('a method a path does not serve is 405, and Allow names what the document declares for it', async () => {
+    for (const [method, path] of [
+      ['DELETE', '/v1/accounts/1001'],
+      ['GET', '/v1/transfers'],
+      ['PUT', '/v1/accounts/1001/transfers'],
+      ['POST', '/readyz'],
+    ] as const) {
+      const reply: Reply = await api.send(method, path)
+      expect(reply.status).toBe(405)
+      const methods = Object.keys(doc.paths[templateOf(path) as string] ?? {}).map((m) => m.toUpperCase())
+      expect(methods).not.toContain(method)
+      // HEAD is served wherever GET is (fastify), and an OpenAPI document leaves it implied.
+      expect(reply.headers.get('allow')?.split(', ')).toEqual([...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].sort())
+    }
+  })
+
+  it('a path the document does not have is 404 ROUTE_NOT_FOUND', async () => {
+    expect(templateOf('/v2/accounts')).toBeUndefined()
+    expect(await api.get('/v2/accounts')).toMatchObject({ status: 404, body: { code: 'ROUTE_NOT_FOUND' } })
+  })
+
+  it('every declared response was exercised, but for those that cannot be here', () => {
+    const declaredKeys = Object.entries(doc.paths).flatMap(([template, operations]) =>
+      Object.entries(operations).flatMap(([method, operation]) =>
+        Object.keys(operation.responses).map((status) => `${method.toUpperCase()} ${template} ${status}`),
+      ),
+    )
+    const missing = declaredKeys.filter((key) => !exercised.has(key) && !isInternalError(key) && !(key in NOT_EXERCISED))
+    expect(missing).toEqual([])
+  })
+})
