@@ -119,6 +119,7 @@ async function main() {
   }
 
   const ledger = databaseUrl ? openLedger(databaseUrl) : undefined
+  const mariadb = await databasePid(databaseUrl)
   /** @type {import('./lib/types.js').Row[]} */
   const rows = []
   try {
@@ -128,7 +129,7 @@ async function main() {
         base: target.url,
         databaseUrl,
         ledger,
-        pids: { target: target.pid, mariadb: databasePid() },
+        pids: { target: target.pid, mariadb },
         metricsUrl: target.metricsUrl,
         connections: step.connections,
         duration: options.duration,

@@ -20,8 +20,31 @@ function cpuSeconds(pid) {
   }
 }
 
-/** The MariaDB server's pid when it runs on this machine (the harness's default database). */
-export function databasePid() {
+/**
+ * The pid of the MariaDB server at `databaseUrl`, from its own pid file when it runs on this
+ * machine: other mariadbd processes (tests' private servers) may run beside it. Without a URL,
+ * the first mariadbd found.
+ * @param {string | undefined} databaseUrl
+ */
+export async function databasePid(databaseUrl) {
+  if (databaseUrl) {
+    const { default: mysql } = await import('mysql2/promise')
+    const connection = await mysql.createConnection(databaseUrl.replace(/\/[^/?]*(\?|$)/, '/$1'))
+    try {
+      const [rows] = await connection.query('SELECT @@pid_file AS file')
+      const file = /** @type {{ file: string }[]} */ (rows)[0]?.file
+      const pid = file ? Number(readFileSync(file, 'utf8').trim()) : NaN
+      if (pid > 0) return pid
+    } catch {
+      // not on this machine, or no pid file: fall back to the name
+    } finally {
+      await connection.end()
+    }
+  }
+  return databasePidByName()
+}
+
+function databasePidByName() {
   for (const name of ['mariadbd', 'mysqld']) {
     try {
       const pid = Number(execFileSync('pidof', ['-s', name], { encoding: 'utf8' }).trim())

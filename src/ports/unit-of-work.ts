@@ -42,8 +42,9 @@ export interface AccountWrites {
   lockAvailable(ids: readonly AccountId[]): Promise<{ locked: Map<AccountId, Account>; busy: Set<AccountId> }>
 
   /**
-   * Queues the accounts' new states: inserted when `before` is undefined, otherwise updated
-   * provided each is still at `before.version`. The accounts must be locked by this transaction.
+   * Queues the accounts' new states: inserted when `before` is undefined (failing the commit if the
+   * id exists by then), otherwise updated. Accounts with a `before` must be locked by this
+   * transaction, so nothing else has changed them since.
    */
   write(changes: readonly AccountChange[]): void
 }

@@ -3,12 +3,12 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/adapters/mariadb/database.js'
 import { loadConfig } from '../../src/config.js'
-import { LosingCommit } from './support/losing-commit.js'
+import { ObservedUnitOfWork } from './support/observed-unit-of-work.js'
 import { client, freshDatabaseUrl, type Reply, type RunningService, startService } from './support/service.js'
 
 let service: RunningService
 let api: ReturnType<typeof client>
-let losing: LosingCommit
+let losing: ObservedUnitOfWork
 let nextId = 1
 
 beforeAll(async () => {
@@ -16,7 +16,7 @@ beforeAll(async () => {
     databaseUrl: freshDatabaseUrl('group_commit'),
     // One batch in flight: whatever arrives while it runs travels in the next one, so batches are large.
     env: { BATCH_MAX_IN_FLIGHT: '1', DB_LOCK_WAIT_TIMEOUT_S: '1' },
-    decorateUnitOfWork: (inner) => (losing = new LosingCommit(inner)),
+    decorateUnitOfWork: (inner) => (losing = new ObservedUnitOfWork(inner)),
   })
   api = client(service.baseUrl)
 })
@@ -101,8 +101,9 @@ describe('a deadlock with another transaction', () => {
         await sql.raw(`INSERT INTO accounts (account_id, balance) VALUES ${Array.from({ length: 300 }, (_, i) => `(${900_000 + i}, 0)`).join(', ')}`).execute(holder)
         await sql`SELECT * FROM accounts WHERE account_id = ${b} FOR UPDATE`.execute(holder)
         // The batch locks a, then waits for b; this transaction then asks for a: a cycle.
+        const locking = losing.nextLockOf(b!)
         const replies = Promise.all([api.transfer(a!, b!, '5'), traffic.send()])
-        await waitForLockWait(outside)
+        await lockWaiting(locking)
         await sql`SELECT * FROM accounts WHERE account_id = ${a} FOR UPDATE`.execute(holder)
         await sql`DELETE FROM accounts WHERE account_id >= 900000`.execute(holder)
         return { replies }
@@ -126,8 +127,9 @@ describe('an account locked from outside past the lock wait', () => {
     try {
       const { locked, others, answeredWhileLocked } = await outside.transaction().execute(async (holder) => {
         await sql`SELECT * FROM accounts WHERE account_id = ${b} FOR UPDATE`.execute(holder)
+        const locking = losing.nextLockOf(b!)
         const locked = api.transfer(a!, b!, '5')
-        await waitForLockWait(outside)
+        await lockWaiting(locking)
         const others = await traffic.send()
         // The lock is still held here: nobody else waited for it to go.
         const answeredWhileLocked = others.length
@@ -200,8 +202,9 @@ async function inOneBatch<T>(send: () => Promise<T>): Promise<T> {
   try {
     const { plugged, sent } = await outside.transaction().execute(async (holder) => {
       await sql`SELECT * FROM accounts WHERE account_id = ${plug} FOR UPDATE`.execute(holder)
+      const locking = losing.nextLockOf(plug!)
       const plugged = api.transfer(plug!, sink!, '1')
-      await waitForLockWait(outside)
+      await lockWaiting(locking)
       const sent = send()
       // Long enough for the requests to reach the queue, well within the 1 s lock wait.
       await sleep(250)
@@ -214,16 +217,12 @@ async function inOneBatch<T>(send: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Until some transaction on the server waits for a lock (ours, given the accounts involved). */
-async function waitForLockWait(db: ReturnType<typeof openDatabase>): Promise<void> {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const { rows } = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'`.execute(db)
-    if (Number(rows[0]?.n) > 0) return
-    if (Date.now() > deadline) {
-      const { rows: processes } = await sql<object>`SELECT id, db, command, time, state, LEFT(info, 120) AS info FROM information_schema.processlist WHERE db LIKE 'e2e_group%'`.execute(db)
-      throw new Error(`no lock wait in 10 s; processes: ${JSON.stringify(processes)}; batches: ${JSON.stringify(service.batches.summary())}`)
-    }
-    await sleep(10)
-  }
+/**
+ * Until the service has sent a lock that another transaction holds, and some more, so that it is
+ * waiting at the server (the service's lock wait is 1 s). Told by the unit of work itself:
+ * polling the server's lock tables proved unreliable on a busy machine.
+ */
+async function lockWaiting(sent: Promise<void>): Promise<void> {
+  await sent
+  await sleep(150)
 }

@@ -3,11 +3,11 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MariadbIdempotencyRecords } from '../../src/adapters/mariadb/idempotency-records.js'
 import { sweepIdempotencyKeys } from '../../src/app/sweep-idempotency-keys.js'
-import { LosingCommit } from './support/losing-commit.js'
+import { ObservedUnitOfWork } from './support/observed-unit-of-work.js'
 import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
 
 let service: RunningService
-let store: LosingCommit
+let store: ObservedUnitOfWork
 let api: ReturnType<typeof client>
 let nextId = 1
 
@@ -15,7 +15,7 @@ beforeAll(async () => {
   service = await startService({
     databaseUrl: freshDatabaseUrl('idempotency'),
     env: { DB_LOCK_WAIT_TIMEOUT_S: '1' },
-    decorateUnitOfWork: (inner) => (store = new LosingCommit(inner)),
+    decorateUnitOfWork: (inner) => (store = new ObservedUnitOfWork(inner)),
   })
   api = client(service.baseUrl)
 })

@@ -9,15 +9,8 @@ import { Money } from '../../src/domain/money.js'
 import { openDatabase } from '../../src/adapters/mariadb/database.js'
 import { loadConfig } from '../../src/config.js'
 import { LockConflict } from '../../src/ports/errors.js'
+import { ObservedUnitOfWork } from './support/observed-unit-of-work.js'
 import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
-
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in 10 s')
-    await sleep(20)
-  }
-}
 
 let service: RunningService
 let api: ReturnType<typeof client>
@@ -215,9 +208,11 @@ describe('a transfer whose accounts stay locked', () => {
 
 describe('a saturated pool', () => {
   it('answers 503 at once to requests beyond the wait queue, and serves the queued ones', async () => {
+    let observed: ObservedUnitOfWork | undefined
     const small = await startService({
       databaseUrl: freshDatabaseUrl('saturated'),
       env: { DB_POOL_SIZE: '1', DB_QUEUE_LIMIT: '1', DB_LOCK_WAIT_TIMEOUT_S: '20', DB_ACQUIRE_TIMEOUT_MS: '20000', DB_QUERY_TIMEOUT_MS: '30000' },
+      decorateUnitOfWork: (inner) => (observed = new ObservedUnitOfWork(inner)),
     })
     // A connection of the test's own, outside the service's one-connection pool.
     const outside = openDatabase(loadConfig({ DATABASE_URL: small.databaseUrl }).database)
@@ -226,11 +221,12 @@ describe('a saturated pool', () => {
       for (const id of [1, 2]) await smallApi.createAccount(id, '10')
       const { transfer, reads, first } = await outside.transaction().execute(async (holder) => {
         await sql`SELECT * FROM accounts WHERE account_id = 2 FOR UPDATE`.execute(holder)
+        const locking = observed?.nextLockOf(2)
         const transfer = smallApi.transfer(1, 2, '1') // takes the only connection, then waits for the lock
-        await until(async () => {
-          const { rows } = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'`.execute(outside)
-          return Number(rows[0]?.n) > 0
-        })
+        // Told by the unit of work when the lock is sent (the server's lock tables, polled, proved
+        // unreliable on a busy machine), then a moment for it to reach the server.
+        await locking
+        await sleep(150)
         // One read waits in the queue of one; the other finds it full. Which is which depends on arrival.
         // (Different accounts: reads of one account would share a single flight and a single query.)
         const reads = [smallApi.get('/v1/accounts/1'), smallApi.get('/v1/accounts/2')]

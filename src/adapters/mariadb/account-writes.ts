@@ -3,7 +3,7 @@ import type { AccountChange } from '../../domain/batch.js'
 import type { AccountWrites } from '../../ports/unit-of-work.js'
 import { ACCOUNT_COLUMNS, type AccountRow, rowToAccount } from './account-rows.js'
 import { lockConflictOf } from './driver-errors.js'
-import { caseOf, placeholders, type Statement } from './statements.js'
+import { placeholders, type Statement } from './statements.js'
 import type { MariadbTransaction } from './transaction.js'
 
 /**
@@ -34,37 +34,25 @@ export class MariadbAccountWrites implements AccountWrites {
   }
 
   write(changes: readonly AccountChange[]): void {
+    const updated = changes.filter((change) => change.before !== undefined).map((change) => change.after)
     const inserted = changes.filter((change) => change.before === undefined).map((change) => change.after)
-    const updated = changes.filter((change): change is AccountChange & { before: Account } => change.before !== undefined)
+    const values = (accounts: readonly Account[]) => ({
+      sql: accounts.map(() => '(?, ?, ?)').join(', '),
+      parameters: accounts.flatMap((account) => [account.id, account.balance.toString(), account.version]),
+    })
     if (updated.length > 0) {
-      const ids = updated.map((change) => change.after.id)
-      const balances = caseOf('account_id', updated, (change) => change.after.id, (change) => change.after.balance.toString())
-      const versions = caseOf('account_id', updated, (change) => change.after.id, (change) => change.after.version)
-      // Compare-and-set on the locked version: in a transaction the server restarted behind our
-      // back, rows that moved on are not overwritten, and the check below finds them missing.
-      const lockedVersions = caseOf('account_id', updated, (change) => change.after.id, (change) => change.before.version)
+      // Rows this transaction has locked, so each finds its duplicate and is updated: one
+      // primary-key lookup per row, where an UPDATE … CASE would compare every row with every case.
+      const rows = values(updated)
       this.tx.queue({
-        statement: {
-          sql:
-            `UPDATE accounts ${BY_KEY} SET balance = ${balances.sql}, version = ${versions.sql} ` +
-            `WHERE account_id IN (${placeholders(ids.length)}) AND version = ${lockedVersions.sql}`,
-          parameters: [...balances.parameters, ...versions.parameters, ...ids, ...lockedVersions.parameters],
-        },
-        check: inState(updated.map((change) => change.after)),
+        sql: `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ${rows.sql} ON DUPLICATE KEY UPDATE balance = VALUES(balance), version = VALUES(version)`,
+        parameters: rows.parameters,
       })
     }
     if (inserted.length > 0) {
-      this.tx.queue({
-        statement: {
-          sql: `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ${inserted.map(() => '(?, ?, ?)').join(', ')}`,
-          parameters: inserted.flatMap((account) => [account.id, account.balance.toString(), account.version]),
-        },
-        check: inState(inserted),
-        witness: {
-          count: { sql: `(SELECT COUNT(*) FROM accounts WHERE account_id IN (${placeholders(inserted.length)}))`, parameters: inserted.map((a) => a.id) },
-          expected: inserted.length,
-        },
-      })
+      // A plain INSERT: an id someone else opened meanwhile fails the batch rather than being overwritten.
+      const rows = values(inserted)
+      this.tx.queue({ sql: `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ${rows.sql}`, parameters: rows.parameters })
     }
   }
 
@@ -89,19 +77,6 @@ function lockStatement(ids: readonly AccountId[], modifier: string): Statement {
   return {
     sql: `SELECT ${ACCOUNT_COLUMNS} FROM accounts ${BY_KEY} WHERE account_id IN (${placeholders(ids.length)}) ORDER BY account_id FOR UPDATE${modifier}`,
     parameters: ids,
-  }
-}
-
-/** True when every account holds exactly this version and balance. */
-function inState(accounts: readonly Account[]): Statement {
-  const versions = caseOf('account_id', accounts, (account) => account.id, (account) => account.version)
-  const balances = caseOf('account_id', accounts, (account) => account.id, (account) => account.balance.toString())
-  return {
-    sql:
-      `(SELECT COUNT(*) FROM accounts WHERE account_id IN (${placeholders(accounts.length)}) ` +
-      // Cast, or MariaDB would compare a DECIMAL with a string as floating point.
-      `AND version = ${versions.sql} AND balance = CAST(${balances.sql} AS DECIMAL(38,18))) = ?`,
-    parameters: [...accounts.map((account) => account.id), ...versions.parameters, ...balances.parameters, accounts.length],
   }
 }
 

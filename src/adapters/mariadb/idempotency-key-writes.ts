@@ -59,32 +59,20 @@ export class MariadbIdempotencyKeyWrites implements IdempotencyKeyWrites {
     const keys = responses.map(({ key }) => key)
     const statuses = caseOf('idempotency_key', responses, ({ key }) => key, ({ response }) => response.status)
     const bodies = caseOf('idempotency_key', responses, ({ key }) => key, ({ response }) => response.body)
-    // Keys are claimed by one transaction at a time, so a key with a response after COMMIT is this one's.
-    const answered = {
-      sql: `(SELECT COUNT(*) FROM idempotency_keys WHERE idempotency_key IN (${placeholders(keys.length)}) AND response_status IS NOT NULL)`,
-      parameters: keys,
-    }
     this.tx.queue({
-      statement: {
-        sql:
-          `UPDATE idempotency_keys ${BY_KEY} SET response_status = ${statuses.sql}, response_body = ${bodies.sql} ` +
-          `WHERE idempotency_key IN (${placeholders(keys.length)}) AND response_status IS NULL`,
-        parameters: [...statuses.parameters, ...bodies.parameters, ...keys],
-      },
-      check: { sql: `${answered.sql} = ?`, parameters: [...answered.parameters, keys.length] },
-      witness: { count: answered, expected: keys.length },
+      sql:
+        `UPDATE idempotency_keys ${BY_KEY} SET response_status = ${statuses.sql}, response_body = ${bodies.sql} ` +
+        `WHERE idempotency_key IN (${placeholders(keys.length)}) AND response_status IS NULL`,
+      parameters: [...statuses.parameters, ...bodies.parameters, ...keys],
     })
   }
 
   release(keys: readonly string[]): void {
     if (keys.length === 0) return
     this.tx.queue({
-      statement: {
-        // The multi-table form of DELETE, which alone takes an index hint.
-        sql: `DELETE k FROM idempotency_keys AS k ${BY_KEY} WHERE k.idempotency_key IN (${placeholders(keys.length)}) AND k.response_status IS NULL`,
-        parameters: keys,
-      },
-      check: { sql: `(SELECT COUNT(*) FROM idempotency_keys WHERE idempotency_key IN (${placeholders(keys.length)})) = 0`, parameters: keys },
+      // The multi-table form of DELETE, which alone takes an index hint.
+      sql: `DELETE k FROM idempotency_keys AS k ${BY_KEY} WHERE k.idempotency_key IN (${placeholders(keys.length)}) AND k.response_status IS NULL`,
+      parameters: keys,
     })
   }
 }

@@ -17,9 +17,9 @@ interface ConnectionConfig {
 
 /**
  * The span of one round trip. Its name lists the leading keyword of each statement it carries
- * (`SET; SELECT`, `UPDATE; INSERT; SELECT; IF; COMMIT; SELECT; SET`); its attributes are the semantic conventions'. The
- * SQL text is safe to export: every value travels as a placeholder parameter, and parameters,
- * which carry balances, are never recorded.
+ * (`SET; REPLACE; SELECT`, `INSERT; INSERT; IF; COMMIT; SELECT; SET`); its attributes are the
+ * semantic conventions'. The SQL text is safe to export: every value travels as a placeholder
+ * parameter, and parameters, which carry balances, are never recorded.
  */
 export function describeStatement(sql: string, config: object): ClientCall {
   const { host, port, database } = config as ConnectionConfig

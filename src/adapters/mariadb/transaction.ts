@@ -7,72 +7,86 @@ export interface QueryConnection {
   query(sql: string, parameters: unknown, callback: (error: unknown, result: unknown) => void): unknown
 }
 
-/** A write queued for the commit, and how to tell that its effect is in place. */
-export interface QueuedWrite {
-  statement: Statement
-  /** A boolean SQL expression that holds once the write's effect is in place; checked just before COMMIT. */
-  check: Statement
-  /**
-   * A count of rows that exist only if the write committed (rows it inserted or marked, by keys
-   * nobody else writes), with the count expected; read just after COMMIT.
-   */
-  witness?: { count: Statement; expected: number }
-}
+/** Each session's temporary table of one row, created by the first transaction of the session. */
+const WRITE_MARKER = 'write_marker'
+
+/** Unique per transaction in this process, so a session's marker from an earlier one never passes for it. */
+let lastToken = 0
 
 /**
  * A transaction on one connection that spends as few round trips as it can and never trusts an
  * OK blindly. It runs with `autocommit = 0` rather than START TRANSACTION: should the server end
  * the transaction early (a Galera cluster aborting it for a conflicting write from another node),
  * the statements that follow start a new transaction instead of committing one by one, so nothing
- * is half-applied. Queued writes travel with the COMMIT, in one packet:
+ * is half-applied. Its first statement marks it: the session's temporary InnoDB table
+ * `write_marker` takes a token of this transaction's own, and that row is rolled back with
+ * everything else if the transaction is ended behind our back. Queued writes travel with COMMIT:
  *
- *   <writes>; SELECT <checks> INTO @write_check; IF … THEN SIGNAL …; END IF;
- *   COMMIT; SELECT <witnesses>; SET autocommit = 1
+ *   <writes>; IF (SELECT COUNT(*) … token) <> 1 THEN SIGNAL …; END IF;
+ *   COMMIT; SELECT COUNT(*) … token; SET autocommit = 1
  *
- * The checks read back every write's effect inside the transaction, so a transaction that lost
- * any of them (an abort before the check) signals and is rolled back; the witnesses read rows only
- * a committed transaction leaves, so a COMMIT that committed nothing (an abort between the check
- * and the COMMIT) is found out too. Either is reported as LockConflict('aborted'): nothing of the
- * transaction remains, and its work may run again. MariaDB stops a multi-statement at its first
- * error, so nothing after a failed statement runs; a lost connection after the packet was sent
- * makes the outcome unknown (StoreOutcomeUnknown). Needs a pool with `multipleStatements`.
+ * The check before COMMIT finds the marker gone when the transaction ended before it (the writes
+ * after that ran in a transaction of their own, which the SIGNAL stops and the rollback undoes);
+ * the read after COMMIT finds it gone when the transaction ended between the check and the COMMIT
+ * (which then committed nothing). Either is reported as LockConflict('aborted'): nothing of the
+ * transaction remains, and its work may run again. The marker costs the same for a batch of one
+ * write or a thousand. MariaDB stops a multi-statement at its first error, so nothing after a
+ * failed statement runs; a lost connection after the packet was sent makes the outcome unknown
+ * (StoreOutcomeUnknown). Needs a pool with `multipleStatements`.
  */
 export class MariadbTransaction {
   private begun = false
   private finished = false
-  private readonly queued: QueuedWrite[] = []
+  private readonly queued: Statement[] = []
+  private readonly token = ++lastToken
+  private markerMade: boolean
 
-  constructor(private readonly connection: QueryConnection) {}
+  /** `marked`: whether the session has its marker table already (an earlier transaction made it). */
+  constructor(
+    private readonly connection: QueryConnection,
+    marked: boolean,
+  ) {
+    this.markerMade = marked
+  }
 
-  /** Sends `statements` in one round trip (the first opens the transaction) and returns the rows of each. */
+  /** Whether the session has its marker table now, for the transactions that follow on it. */
+  get sessionMarked(): boolean {
+    return this.markerMade
+  }
+
+  /** Sends `statements` in one round trip (the first opens and marks the transaction) and returns the rows of each. */
   async read<R>(statements: readonly Statement[]): Promise<R[][]> {
-    const first = !this.begun
+    const opening = this.opening()
     // Set before sending: if the statement fails after the transaction began, rollback() must still be sent.
     this.begun = true
-    const results = await this.send(first ? [AUTOCOMMIT_OFF, ...statements] : statements)
-    return (first ? results.slice(1) : results) as R[][]
+    const results = await this.send([...opening, ...statements])
+    this.markerMade = true
+    return results.slice(opening.length) as R[][]
   }
 
   /** Queues a write to travel with the COMMIT. */
-  queue(write: QueuedWrite): void {
+  queue(write: Statement): void {
     this.queued.push(write)
   }
 
   /**
-   * Sends the queued writes, their checks, COMMIT and the witnesses together, and resolves once
-   * the commit is known to have taken effect. Throws LockConflict('aborted') when the checks or
-   * the witnesses show it did not (nothing remains), a server error as it is (nothing after it
-   * ran; the caller rolls back), or StoreOutcomeUnknown when the answer was lost.
+   * Sends the queued writes, the marker check, COMMIT and the marker read together, and resolves
+   * once the commit is known to have taken effect. Throws LockConflict('aborted') when the marker
+   * shows it did not (nothing remains), a server error as it is (nothing after it ran; the caller
+   * rolls back), or StoreOutcomeUnknown when the answer was lost.
    */
   async commit(): Promise<void> {
     if (this.finished || (!this.begun && this.queued.length === 0)) return
-    const statements = this.begun ? [] : [AUTOCOMMIT_OFF]
-    statements.push(...this.queued.map((write) => write.statement))
-    if (this.queued.length > 0) statements.push(...guard(this.queued.map((write) => write.check)))
-    statements.push(COMMIT)
-    const witnesses = this.queued.flatMap((write) => (write.witness ? [write.witness] : []))
-    if (witnesses.length > 0) statements.push(witnessQuery(witnesses))
-    statements.push(AUTOCOMMIT_ON)
+    const marked = `SELECT COUNT(*) AS marked FROM ${WRITE_MARKER} WHERE id = 1 AND token = ?`
+    const statements = [
+      ...this.opening(),
+      ...this.queued,
+      // A subquery in IF is a locking read, harmless here: the table is this session's own.
+      { sql: `IF (${marked}) <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${WRITE_CHECK_FAILED}'; END IF`, parameters: [this.token] },
+      COMMIT,
+      { sql: marked, parameters: [this.token] },
+      AUTOCOMMIT_ON,
+    ]
     this.begun = true
 
     let results: unknown[]
@@ -87,13 +101,9 @@ export class MariadbTransaction {
       throw error
     }
     this.finished = true
-    if (witnesses.length === 0) return
-    const rows = results.at(-2) as { present: number | string }[]
-    const present = Number(rows[0]?.present)
-    const expected = witnesses.reduce((sum, witness) => sum + witness.expected, 0)
-    if (present === expected) return
-    if (present === 0) throw new LockConflict('aborted', undefined, { cause: new Error('the COMMIT committed none of the writes') })
-    throw new StoreOutcomeUnknown(`The commit left ${present} of the ${expected} rows it wrote`)
+    this.markerMade = true
+    const [row] = results.at(-2) as { marked: number | string }[]
+    if (Number(row?.marked) !== 1) throw new LockConflict('aborted', undefined, { cause: new Error('the COMMIT committed none of the writes') })
   }
 
   /**
@@ -110,6 +120,14 @@ export class MariadbTransaction {
     )
   }
 
+  /** What opens the transaction, for the first packet sent. */
+  private opening(): Statement[] {
+    if (this.begun) return []
+    // CREATE TEMPORARY TABLE does not end a transaction; it comes first so that it is not in one.
+    const table = this.markerMade ? [] : [CREATE_MARKER]
+    return [...table, AUTOCOMMIT_OFF, { sql: `REPLACE INTO ${WRITE_MARKER} (id, token) VALUES (1, ?)`, parameters: [this.token] }]
+  }
+
   private send(statements: readonly Statement[]): Promise<unknown[]> {
     const sql = statements.map((statement) => statement.sql).join(';\n')
     const parameters = statements.flatMap((statement) => statement.parameters)
@@ -123,25 +141,10 @@ export class MariadbTransaction {
   }
 }
 
-/**
- * Reads whether every check holds, then signals unless they do, which stops the packet before
- * the COMMIT. SELECT … INTO is a plain (consistent) read; a subquery in IF itself would be a
- * locking read, taking shared locks on rows it passes that other transactions hold.
- */
-function guard(checks: readonly Statement[]): Statement[] {
-  return [
-    { sql: `SELECT (${checks.map((check) => check.sql).join(' AND ')}) INTO @write_check`, parameters: checks.flatMap((check) => check.parameters) },
-    { sql: `IF @write_check IS NOT TRUE THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${WRITE_CHECK_FAILED}'; END IF`, parameters: [] },
-  ]
+const CREATE_MARKER: Statement = {
+  sql: `CREATE TEMPORARY TABLE IF NOT EXISTS ${WRITE_MARKER} (id TINYINT PRIMARY KEY, token BIGINT UNSIGNED NOT NULL) ENGINE = InnoDB`,
+  parameters: [],
 }
-
-function witnessQuery(witnesses: readonly { count: Statement }[]): Statement {
-  return {
-    sql: `SELECT ${witnesses.map((witness) => witness.count.sql).join(' + ')} AS present`,
-    parameters: witnesses.flatMap((witness) => witness.count.parameters),
-  }
-}
-
 const AUTOCOMMIT_OFF: Statement = { sql: 'SET autocommit = 0', parameters: [] }
 const AUTOCOMMIT_ON: Statement = { sql: 'SET autocommit = 1', parameters: [] }
 const COMMIT: Statement = { sql: 'COMMIT', parameters: [] }

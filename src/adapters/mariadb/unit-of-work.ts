@@ -14,11 +14,14 @@ type Connection = MysqlPoolConnection
  * written by a MariadbTransaction: locks and reads in their own round trips, writes with COMMIT.
  */
 export class MariadbUnitOfWork implements UnitOfWork {
+  /** Connections whose session has its write marker table (see MariadbTransaction). */
+  private readonly marked = new WeakSet<Connection>()
+
   constructor(private readonly pool: MysqlPool) {}
 
   async run<T>(work: (tx: WriteTransaction) => Promise<T>): Promise<T> {
     const connection = await this.acquire()
-    const tx = new MariadbTransaction(connection)
+    const tx = new MariadbTransaction(connection, this.marked.has(connection))
     let reusable = true
     try {
       const result = await work({
@@ -34,6 +37,7 @@ export class MariadbUnitOfWork implements UnitOfWork {
       if (error instanceof StoreOutcomeUnknown) throw error
       throw lockConflictOf(error, undefined) ?? translate(error)
     } finally {
+      if (tx.sessionMarked) this.marked.add(connection)
       if (reusable) connection.release()
       else connection.destroy()
     }

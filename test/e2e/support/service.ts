@@ -57,7 +57,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const config = loadConfig({ DATABASE_URL: options.databaseUrl, REDIS_URL: options.redisUrl ?? '', ...options.env })
   if (options.migrate !== false) await migrateDatabase(config)
   const app = await buildApplication(config, {
-    logger: pino({ level: 'silent' }),
+    // TEST_LOG_LEVEL=error (say) shows what the service logs, e.g. the cause behind a 5xx.
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     decorate: {
       ...(options.decorateUnitOfWork ? { unitOfWork: options.decorateUnitOfWork } : {}),
       ...(options.decorateAccountRecords ? { accountRecords: options.decorateAccountRecords } : {}),
