@@ -13,6 +13,7 @@ import { MariadbUnitOfWork } from './adapters/mariadb/unit-of-work.js'
 import { createRedisClient } from './adapters/redis/client.js'
 import { disabledCache } from './adapters/redis/disabled-cache.js'
 import { RedisAccountCache } from './adapters/redis/redis-account-cache.js'
+import { describeRedis, parseRedisUrl } from './adapters/redis/redis-url.js'
 import { logCacheAtStart } from './adapters/redis/start-log.js'
 import { systemClock } from './adapters/system/clock.js'
 import { InFlight } from './adapters/system/in-flight.js'
@@ -111,7 +112,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     cache = new RedisAccountCache(redis, { ...config.cache, logger, metrics: metrics.cache })
     closers.push(() => cache?.close())
   }
-  logCacheAtStart(redis, logger)
+  logCacheAtStart(redis, logger, config.cache && describeRedis(parseRedisUrl(config.cache.url)))
 
   const accountCache = cache ?? disabledCache
   const unitOfWork = new MariadbUnitOfWork(pool)

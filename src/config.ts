@@ -1,6 +1,7 @@
 import type { DatabaseSettings } from './adapters/mariadb/database.js'
 import { parseDatabaseUrl } from './adapters/mariadb/database-url.js'
 import type { RedisSettings } from './adapters/redis/client.js'
+import { parseRedisUrl } from './adapters/redis/redis-url.js'
 import { StartupFailure } from './adapters/system/start-up-failures.js'
 
 export interface CacheSettings extends RedisSettings {
@@ -60,7 +61,13 @@ export function loadConfig(env: Env = process.env): Config {
 
   // Unset means the local default; set but empty means no cache at all.
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-  if (redisUrl !== '' && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://, or be empty')
+  if (redisUrl !== '') {
+    try {
+      parseRedisUrl(redisUrl)
+    } catch (error) {
+      problems.push((error as Error).message)
+    }
+  }
 
   const config: Config = {
     port: integer('PORT', 9999, 0, 65535),
