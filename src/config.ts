@@ -102,7 +102,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxSize: integer('BATCH_MAX_SIZE', 64, 1, 1000),
       maxInFlight: integer('BATCH_MAX_IN_FLIGHT', 2, 1, 100),
     }),
-    conflictAttempts: integer('BATCH_CONFLICT_ATTEMPTS', 10, 1, 100),
+    conflictAttempts: integer('BATCH_CONFLICT_ATTEMPTS', 20, 1, 100),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
   }
   if (problems.length > 0) {
