@@ -59,7 +59,8 @@ describe('the account cache beyond one Redis', () => {
     const api = client(service.baseUrl)
     const accounts = await openAccounts(api, 100, 16)
     const run = await sendTransfers({ apis: [api], accounts, workers: 16, perWorker: 15 })
-    expect(service.cache?.unsettledIds()).toEqual([])
+    // A refresh that missed the 50 ms command timeout (a busy machine) is repaired in the background.
+    await expect.poll(() => service?.cache?.unsettledIds().length, { timeout: 20_000 }).toBe(0)
     const inspector = new Cluster(redisCluster.ports.map((port) => ({ host: '127.0.0.1', port })))
     try {
       await expectKeysHold(run, (key) => inspector.get(key), prefix)

@@ -28,6 +28,8 @@ export interface BankRun {
   answers: Map<string, number>
   /** Requests answered 201 or 422 only after one or more 503/409 answers or dropped connections. */
   settledAfterRetry: number
+  /** The longest any single answer took, in ms. */
+  slowestMs: number
 }
 
 const count = (answers: Map<string, number>, key: string) => answers.set(key, (answers.get(key) ?? 0) + 1)
@@ -68,6 +70,7 @@ export async function sendTransfers(load: TransferLoad): Promise<BankRun> {
   const answers = new Map<string, number>()
   let settled = 0
   let settledAfterRetry = 0
+  let slowestMs = 0
   const pick = () => ids[Math.floor(Math.random() * ids.length)] as number
   await Promise.all(
     Array.from({ length: load.workers }, async (_, worker) => {
@@ -80,9 +83,11 @@ export async function sendTransfers(load: TransferLoad): Promise<BankRun> {
         const key = randomUUID()
         const deadline = Date.now() + (load.settleWithinMs ?? 60_000)
         for (let attempt = 0; ; attempt++) {
+          const sent = performance.now()
           const reply = await api
             .post('/v1/transfers', { source_account_id: from, destination_account_id: to, amount }, { 'idempotency-key': key })
             .catch((error: unknown) => ({ status: 0, body: { code: (error as Error).message } }) as const)
+          slowestMs = Math.max(slowestMs, performance.now() - sent)
           count(answers, `${reply.status} ${reply.body?.code ?? ''}`.trim())
           if (reply.status === 201 || reply.status === 422) {
             if (reply.status === 201) {
@@ -102,7 +107,7 @@ export async function sendTransfers(load: TransferLoad): Promise<BankRun> {
       }
     }),
   )
-  return { ...load.accounts, acknowledged, answers, settledAfterRetry }
+  return { ...load.accounts, acknowledged, answers, settledAfterRetry, slowestMs: Math.round(slowestMs) }
 }
 
 /** Each account's balance as the acknowledged transfers say it must be. */
