@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import { buildServer } from './adapters/http/server.js'
 import { MariadbAccountRecords } from './adapters/mariadb/account-records.js'
-import { ensureDatabase, openDatabase, openPool } from './adapters/mariadb/database.js'
+import { databaseServers, ensureDatabase, openDatabase, openPool } from './adapters/mariadb/database.js'
 import { MariadbIdempotencyRecords } from './adapters/mariadb/idempotency-records.js'
 import { migrateToLatest } from './adapters/mariadb/migrate.js'
 import { MariadbReadiness } from './adapters/mariadb/readiness.js'
@@ -13,6 +13,7 @@ import { MariadbUnitOfWork } from './adapters/mariadb/unit-of-work.js'
 import { createRedisClient } from './adapters/redis/client.js'
 import { disabledCache } from './adapters/redis/disabled-cache.js'
 import { RedisAccountCache } from './adapters/redis/redis-account-cache.js'
+import { describeRedis, parseRedisUrl } from './adapters/redis/redis-url.js'
 import { logCacheAtStart } from './adapters/redis/start-log.js'
 import { systemClock } from './adapters/system/clock.js'
 import { InFlight } from './adapters/system/in-flight.js'
@@ -87,8 +88,15 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   closers.push(() => metrics.close())
   const metered = meteredUseCases(metrics)
 
-  // One pool: reads go through kysely, transactions through the unit of work.
-  const pool = openPool(config.database, metrics.pool)
+  // One pool: reads go through kysely, transactions through the unit of work. With several
+  // servers in DATABASE_URL it moves to the next when its server goes away, and says so.
+  const servers = databaseServers(config.database)
+  const pool = openPool(config.database, metrics.pool, ({ from, to, reason }) =>
+    logger.warn(
+      { from: servers[from], to: servers[to], reason: reason instanceof Error ? reason.message : String(reason) },
+      `database ${servers[from]} failed; moving to ${servers[to]} (DATABASE_URL)`,
+    ),
+  )
   const db = openDatabase(config.database, pool)
   closers.push(async () => {
     await db.destroy()
@@ -104,7 +112,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     cache = new RedisAccountCache(redis, { ...config.cache, logger, metrics: metrics.cache })
     closers.push(() => cache?.close())
   }
-  logCacheAtStart(redis, logger)
+  logCacheAtStart(redis, logger, config.cache && describeRedis(parseRedisUrl(config.cache.url)))
 
   const accountCache = cache ?? disabledCache
   const unitOfWork = new MariadbUnitOfWork(pool)
@@ -120,7 +128,9 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     scope: batchSpans,
     retentionMs: config.idempotency.retentionHours * 3_600_000,
     batching: { ...config.batching, queueLimit: config.database.queueLimit },
-    retry: { attempts: 3, baseDelayMs: 20 },
+    // Lock waits: 3 attempts of DB_LOCK_WAIT_TIMEOUT_S each. Deadlocks and certification conflicts wait
+    // for no lock, so they get a budget of their own, paced by jitter that doubles up to 250 ms.
+    retry: { attempts: 3, conflictAttempts: config.conflictAttempts, baseDelayMs: 20, maxDelayMs: 250 },
     observe: (report) => {
       batches.record(report)
       metrics.batches.record(report)

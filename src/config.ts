@@ -1,5 +1,7 @@
-import { type DatabaseSettings, parseDatabaseUrl } from './adapters/mariadb/database.js'
+import type { DatabaseSettings } from './adapters/mariadb/database.js'
+import { parseDatabaseUrl } from './adapters/mariadb/database-url.js'
 import type { RedisSettings } from './adapters/redis/client.js'
+import { parseRedisUrl } from './adapters/redis/redis-url.js'
 import { StartupFailure } from './adapters/system/start-up-failures.js'
 
 export interface CacheSettings extends RedisSettings {
@@ -17,6 +19,8 @@ export interface Config {
   readonly idempotency: Readonly<{ retentionHours: number; sweepIntervalSeconds: number; sweepBatchSize: number }>
   /** Group commit: how many writes one transaction carries at most, and how many such transactions run at once. */
   readonly batching: Readonly<{ maxSize: number; maxInFlight: number }>
+  /** Transactions one batch may spend on deadlocks and certification conflicts (Galera) before its requests are answered 503. */
+  readonly conflictAttempts: number
   /** Longest wait for in-flight requests on SIGTERM/SIGINT before the process exits anyway. */
   readonly shutdownTimeoutMs: number
 }
@@ -24,10 +28,6 @@ export interface Config {
 type Env = Record<string, string | undefined>
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
-
-function databaseName(url: string): string {
-  return URL.canParse(url) ? decodeURIComponent(new URL(url).pathname.slice(1)) : ''
-}
 
 /** Reads the environment once. Throws one StartupFailure listing every invalid variable. */
 export function loadConfig(env: Env = process.env): Config {
@@ -52,18 +52,22 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
 
   const url = text('DATABASE_URL', 'mysql://root@127.0.0.1:3306/transfers')
-  if (!URL.canParse(url)) problems.push('DATABASE_URL must be a URL such as mysql://user:password@host:3306/transfers')
-  else {
-    try {
-      parseDatabaseUrl(url)
-    } catch (error) {
-      problems.push((error as Error).message)
-    }
+  let databaseName = ''
+  try {
+    databaseName = parseDatabaseUrl(url).database
+  } catch (error) {
+    problems.push((error as Error).message)
   }
 
   // Unset means the local default; set but empty means no cache at all.
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-  if (redisUrl !== '' && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://, or be empty')
+  if (redisUrl !== '') {
+    try {
+      parseRedisUrl(redisUrl)
+    } catch (error) {
+      problems.push((error as Error).message)
+    }
+  }
 
   const config: Config = {
     port: integer('PORT', 9999, 0, 65535),
@@ -84,7 +88,7 @@ export function loadConfig(env: Env = process.env): Config {
         : Object.freeze({
             url: redisUrl,
             // One Redis may serve several databases: by default each gets its own namespace.
-            keyPrefix: text('REDIS_KEY_PREFIX', `${databaseName(url)}:`),
+            keyPrefix: text('REDIS_KEY_PREFIX', `${databaseName}:`),
             ttlSeconds: integer('REDIS_TTL_S', 300, 1, 86_400),
             commandTimeoutMs: integer('REDIS_COMMAND_TIMEOUT_MS', 50, 5, 10_000),
             connectTimeoutMs: integer('REDIS_CONNECT_TIMEOUT_MS', 1000, 50, 60_000),
@@ -98,6 +102,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxSize: integer('BATCH_MAX_SIZE', 64, 1, 1000),
       maxInFlight: integer('BATCH_MAX_IN_FLIGHT', 2, 1, 100),
     }),
+    conflictAttempts: integer('BATCH_CONFLICT_ATTEMPTS', 20, 1, 100),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
   }
   if (problems.length > 0) {

@@ -26,8 +26,16 @@ export type Ledger = <C extends Command>(
 export interface RetryPolicy {
   /** Transactions a batch may spend on lock conflicts before its requests are answered 503. */
   attempts: number
+  /**
+   * Transactions a batch may spend when it deadlocks or is aborted (on a Galera cluster: a
+   * certification conflict with another node's commit), if more than `attempts`. Such a retry
+   * waits for no lock, so a larger budget keeps the bounds.
+   */
+  conflictAttempts?: number
   /** Upper bound of the random pause before an attempt after a deadlock, doubled each time. */
   baseDelayMs: number
+  /** The doubling stops here. */
+  maxDelayMs?: number
 }
 
 /** What became of one batch, for logs and metrics. */
@@ -60,7 +68,7 @@ export interface LedgerDeps {
  * Builds the write path: a batcher whose every batch is one transaction (see writeBatch), with
  * the rules that keep a batch's failure from becoming its innocent requests' failure:
  * - a deadlock, or a transaction the database aborted, runs the batch again after a short random
- *   pause, up to `retry.attempts` transactions;
+ *   pause, up to `retry.conflictAttempts` transactions (`retry.attempts` at least);
  * - a lock wait that runs out on an account runs the batch again without waiting for busy
  *   accounts: the requests that need them are set aside and run once more on their own, waiting;
  * - a lock wait that runs out on an idempotency key (another instance runs a request with it)
@@ -142,13 +150,15 @@ export function createLedger(deps: LedgerDeps): Ledger {
         ])
         return
       }
-      if (attempt >= deps.retry.attempts) {
+      const budget = error.reason === 'lock-wait' ? deps.retry.attempts : Math.max(deps.retry.attempts, deps.retry.conflictAttempts ?? 0)
+      if (attempt >= budget) {
         for (const submission of submissions) submission.reject(stillLocked(attempt, error))
         return
       }
       if (error.reason === 'lock-wait') return write(submissions, attempt + 1, submissions.length > 1 ? 'skip-busy' : 'wait', report)
       // Full jitter, so the transactions that collided do not collide again in step.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * deps.retry.baseDelayMs * 2 ** (attempt - 1)))
+      const delayMs = Math.min(deps.retry.baseDelayMs * 2 ** (attempt - 1), deps.retry.maxDelayMs ?? Number.POSITIVE_INFINITY)
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * delayMs))
       return write(submissions, attempt + 1, mode, report)
     }
     if (submissions.length === 1) {

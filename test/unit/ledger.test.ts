@@ -101,6 +101,23 @@ describe('the write path', () => {
     expect(balances(1, 2)).toEqual(['100', '100'])
   })
 
+  it('spends the larger budget of certification conflicts on deadlocks and aborts, and only the smaller on lock waits', async () => {
+    t = testLedger({ maxInFlight: 1, attempts: 3, conflictAttempts: 8 })
+    for (let id = 1; id <= 4; id++) t.store.seed({ id, balance: money('100'), version: 0 })
+    for (let i = 0; i < 4; i++) t.store.fail('lock', new LockConflict('deadlock', 'account'))
+    for (let i = 0; i < 3; i++) t.store.fail('commit', new LockConflict('aborted', undefined))
+    await submit(transfer(1, 2, '10'))
+    await reported()
+    expect(t.reports[0]).toMatchObject({ transactions: 8, conflicts: { deadlock: 4, aborted: 3 } })
+    expect(balances(1, 2)).toEqual(['90', '110'])
+
+    for (let i = 0; i < 3; i++) t.store.fail('lock', new LockConflict('lock-wait', 'account'))
+    await expect(submit(transfer(3, 4, '10'))).rejects.toBeInstanceOf(StoreUnavailable)
+    await reported()
+    expect(t.reports[1]).toMatchObject({ transactions: 3, conflicts: { 'lock-wait': 3 } })
+    expect(balances(3, 4)).toEqual(['100', '100'])
+  })
+
   it('commits the innocent requests of a batch that waited for a busy account, without waiting again', async () => {
     t.store.busy.add(5)
     const { first, rest } = behindOne([transfer(1, 2, '10')], [transfer(5, 6, '10')], [transfer(3, 4, '10')])

@@ -19,6 +19,7 @@ describe('start-up failures', () => {
   it.each([
     ['mysql://root:secret@db.internal:3307/ledger', 'ETIMEDOUT', 'cannot start: MariaDB at db.internal:3307 is not reachable (ETIMEDOUT); check DATABASE_URL'],
     ['mysql://root@db.internal/ledger', 'ECONNREFUSED', 'cannot start: MariaDB at db.internal:3306 is not reachable (ECONNREFUSED); check DATABASE_URL'],
+    ['mysql://root@db-1:3306,db-2:3307/ledger', 'ECONNREFUSED', 'cannot start: MariaDB at db-1:3306, db-2:3307 is not reachable (ECONNREFUSED); check DATABASE_URL'],
     ['mysql://root@localhost/ledger?socketPath=/run/mysqld/mysqld.sock', 'ENOENT', 'cannot start: MariaDB at /run/mysqld/mysqld.sock is not reachable (ENOENT); check DATABASE_URL'],
   ])('a database out of reach names where it was looked for, never the password: %s %s', (url, code, message) => {
     const { message: said, details } = thrown(databaseFailure(url), failure(code))

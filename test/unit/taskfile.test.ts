@@ -26,7 +26,7 @@ const { default: defaultTask, ...tasks } = taskfile.tasks
 
 describe('Taskfile.yml', () => {
   it('offers the tasks the README promises', () => {
-    expect(Object.keys(tasks)).toEqual(expect.arrayContaining(['run', 'test', 'load', 'migrate', 'up', 'down']))
+    expect(Object.keys(tasks)).toEqual(expect.arrayContaining(['run', 'test', 'load', 'migrate', 'up', 'down', 'cluster', 'cluster-down', 'test-cluster']))
   })
 
   it('lists the tasks when run without one', () => {

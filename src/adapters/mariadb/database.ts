@@ -2,12 +2,16 @@ import { Kysely, MysqlDialect, type MysqlPool } from 'kysely'
 import { createConnection, createPool } from 'mysql2'
 import type { PoolMetrics } from '../telemetry/metrics/pool.js'
 import { boundedPool, type RawPool } from './bounded-pool.js'
+import { type Address, describeAddress, parseDatabaseUrl } from './database-url.js'
+import { failoverPool, type OnFailover } from './failover-pool.js'
+import { isServerLost } from './driver-errors.js'
 import type { Database } from './tables.js'
 
 export interface DatabaseSettings {
   /**
-   * mysql://user:password@host:port/database (mariadb:// is accepted too), or, for a server on
-   * this host, mysql://user@localhost/database?socketPath=/run/mysqld/mysqld.sock.
+   * mysql://user:password@host:port/database (mariadb:// is accepted too); several servers in
+   * failover order as mysql://user@host-1:3306,host-2:3306/database; or, for a server on this
+   * host, mysql://user@localhost/database?socketPath=/run/mysqld/mysqld.sock. See parseDatabaseUrl.
    */
   url: string
   poolSize: number
@@ -19,62 +23,29 @@ export interface DatabaseSettings {
   lockWaitTimeoutSeconds: number
 }
 
-/** Where the server listens: a TCP address, or a Unix socket on this host. */
-type Address = { host: string; port: number } | { socketPath: string }
-
-type Endpoint = Address & {
-  user: string
-  password: string
-  database: string
-}
-
-/** The one query parameter DATABASE_URL takes; mysql2 reads a URL's parameters the same way. */
-const SOCKET_PARAMETER = 'socketPath'
-
 /**
- * Parses the URL once; the database name must be a plain identifier because it is interpolated into DDL.
- * A Unix socket replaces host and port. It is cheaper than TCP loopback for a server on the same
- * host: a pool of 10 running single-row SELECTs spent 24–36 µs of client CPU per query over the
- * socket against 38–51 µs over TCP (4 alternating runs on the 2-core development VM).
+ * Creates the database named by the URL when it does not exist yet, on the first of its servers
+ * that answers (a Galera cluster replicates the DDL to the others).
  */
-export function parseDatabaseUrl(url: string): Endpoint {
-  const parsed = new URL(url)
-  if (parsed.protocol !== 'mysql:' && parsed.protocol !== 'mariadb:') {
-    throw new Error(`DATABASE_URL must start with mysql:// or mariadb://, got ${parsed.protocol}//`)
-  }
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''))
-  if (!/^[A-Za-z0-9_]{1,64}$/.test(database)) {
-    throw new Error('DATABASE_URL must name a database made of letters, digits and underscores')
-  }
-  // Silently ignoring a misspelt parameter would connect somewhere the operator did not mean.
-  for (const name of parsed.searchParams.keys()) {
-    if (name !== SOCKET_PARAMETER) throw new Error(`DATABASE_URL takes no parameter "${name}"; the only one is ${SOCKET_PARAMETER}`)
-  }
-  const socketPath = parsed.searchParams.get(SOCKET_PARAMETER)
-  if (socketPath === '') throw new Error(`DATABASE_URL's ${SOCKET_PARAMETER} must not be empty`)
-  const address: Address =
-    socketPath === null
-      ? { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: parsed.port ? Number(parsed.port) : 3306 }
-      : { socketPath }
-  return {
-    ...address,
-    user: decodeURIComponent(parsed.username) || 'root',
-    password: decodeURIComponent(parsed.password),
-    database,
-  }
-}
-
-/** Creates the database named by the URL when it does not exist yet. */
 export async function ensureDatabase(settings: DatabaseSettings): Promise<void> {
-  const { database, ...server } = parseDatabaseUrl(settings.url)
-  const connection = createConnection({ ...server, connectTimeout: settings.connectTimeoutMs })
-  try {
-    await connection
-      .promise()
-      .query(`CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
-  } finally {
-    connection.destroy()
+  const { database, servers, user, password } = parseDatabaseUrl(settings.url)
+  let lastError: unknown
+  for (const address of servers) {
+    const connection = createConnection({ ...address, user, password, connectTimeout: settings.connectTimeoutMs })
+    connection.on('error', () => {}) // the query's own callback reports it
+    try {
+      await connection
+        .promise()
+        .query(`CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
+      return
+    } catch (error) {
+      lastError = error
+      if (!isServerLost(error)) throw error
+    } finally {
+      connection.destroy()
+    }
   }
+  throw lastError
 }
 
 /**
@@ -82,10 +53,22 @@ export async function ensureDatabase(settings: DatabaseSettings): Promise<void> 
  * as it is made, before its first statement: UTC, a short lock wait, strict SQL. With `metrics`,
  * the pool reports its connections and waits under the database's name.
  */
-export function openPool(settings: DatabaseSettings, metrics?: PoolMetrics): MysqlPool {
-  const endpoint = parseDatabaseUrl(settings.url)
+export function openPool(settings: DatabaseSettings, metrics?: PoolMetrics, onFailover?: OnFailover): MysqlPool {
+  const { servers, ...login } = parseDatabaseUrl(settings.url)
+  const pools = servers.map((address) => serverPool(address, login, settings))
+  const pool = failoverPool(pools, onFailover)
+  return boundedPool(pool, settings, metrics?.pool(login.database))
+}
+
+/** The servers DATABASE_URL lists, "host:port" or a socket path each, in its order: for log lines. */
+export function databaseServers(settings: DatabaseSettings): string[] {
+  return parseDatabaseUrl(settings.url).servers.map(describeAddress)
+}
+
+function serverPool(address: Address, login: { user: string; password: string; database: string }, settings: DatabaseSettings): RawPool {
   const pool = createPool({
-    ...endpoint,
+    ...address,
+    ...login,
     connectionLimit: settings.poolSize,
     maxIdle: settings.poolSize,
     queueLimit: settings.queueLimit,
@@ -106,7 +89,7 @@ export function openPool(settings: DatabaseSettings, metrics?: PoolMetrics): Mys
       if (error) connection.destroy()
     })
   })
-  return boundedPool(pool, settings, metrics?.pool(endpoint.database))
+  return pool
 }
 
 /** kysely over `pool` (by default a pool of its own), for reads and maintenance. */

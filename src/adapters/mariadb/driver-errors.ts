@@ -22,6 +22,22 @@ const UNAVAILABLE_CODES = new Set([
   'ER_SERVER_SHUTDOWN',
   'ER_QUERY_INTERRUPTED',
   'ER_STATEMENT_TIMEOUT',
+  // "WSREP has not yet prepared node for application use": a Galera node outside the primary component.
+  'ER_UNKNOWN_COM_ERROR',
+])
+
+/** Codes that say the server itself is gone or unusable, not just slow or busy: a pool moves to the next server. */
+const SERVER_LOST_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'ETIMEDOUT',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+  'ER_UNKNOWN_COM_ERROR',
 ])
 
 interface DriverError {
@@ -60,6 +76,12 @@ export function isUnavailable(error: unknown): boolean {
   // mysql2 reports a full wait queue and a closed pool with plain messages and no code.
   if (message === 'Queue limit reached.' || message === 'Pool is closed.') return true
   return fatal === true
+}
+
+/** The server cannot be reached, dropped the connection, or (Galera) will not serve statements. */
+export function isServerLost(error: unknown): boolean {
+  const { code, fatal } = fields(error)
+  return (typeof code === 'string' && SERVER_LOST_CODES.has(code)) || fatal === true
 }
 
 /** Replaces infrastructure failures by StoreUnavailable (keeping the original as its cause). */

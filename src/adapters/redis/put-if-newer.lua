@@ -3,6 +3,7 @@
 -- ARGV     per key, three values: version, balance, time to live in milliseconds
 -- A value is "<version>:<balance>". Equal versions are left alone: they hold the same balance.
 -- Returns how many keys were written.
+-- In a Redis Cluster a script may only touch keys of one slot: there the cache calls it with one key at a time.
 local written = 0
 for i, key in ipairs(KEYS) do
   local base = (i - 1) * 3

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
-import type { Redis } from 'ioredis'
+import { Cluster } from 'ioredis'
 import type { Account, AccountId } from '../../domain/account.js'
 import { Money } from '../../domain/money.js'
 import type { AccountCache } from '../../ports/account-cache.js'
 import type { CacheMetrics } from '../telemetry/metrics/cache.js'
+import type { RedisClient } from './client.js'
 import { commandSpan } from './command-spans.js'
 
 const PUT_IF_NEWER = readFileSync(new URL('./put-if-newer.lua', import.meta.url), 'utf8')
@@ -26,7 +27,7 @@ export interface RedisAccountCacheOptions {
   metrics?: CacheMetrics
 }
 
-type ScriptedRedis = Redis & {
+type ScriptedRedis = RedisClient & {
   putIfNewer(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>
 }
 
@@ -46,7 +47,7 @@ export class RedisAccountCache implements AccountCache {
   private readonly stopObserving: (() => void) | undefined
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly options: RedisAccountCacheOptions,
   ) {
     redis.defineCommand('putIfNewer', { lua: PUT_IF_NEWER })
@@ -108,9 +109,15 @@ export class RedisAccountCache implements AccountCache {
       account.balance.toString(),
       Math.round(ttlMs * (1 + Math.random() * jitter)),
     ])
-    // ioredis sends a defined command as EVALSHA (EVAL once, if Redis lost the script).
+    // ioredis sends a defined command as EVALSHA (EVAL once, if Redis lost the script). A script
+    // may only touch keys of one slot in a Redis Cluster: there each key is a call of its own, and
+    // auto-pipelining sends the calls for one node together.
+    const put = () =>
+      this.redis instanceof Cluster
+        ? Promise.all(keys.map((key, i) => this.redis.putIfNewer(1, key, ...args.slice(i * 3, i * 3 + 3)))).then((counts) => counts.reduce((a, b) => a + b, 0))
+        : this.redis.putIfNewer(keys.length, ...keys, ...args)
     try {
-      const written = await commandSpan(this.redis, 'EVALSHA', () => this.redis.putIfNewer(keys.length, ...keys, ...args))
+      const written = await commandSpan(this.redis, 'EVALSHA', put)
       this.options.metrics?.wrote(accounts.length, written)
     } catch (error) {
       this.options.metrics?.writeFailed(accounts.length)

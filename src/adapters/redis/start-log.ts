@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis'
+import { Cluster } from 'ioredis'
+import type { RedisClient } from './client.js'
 
 /** The part of a pino logger the start-up line needs. */
 export interface StartLogger {
@@ -12,12 +13,11 @@ export interface StartLogger {
  * retried at once), the line says Redis is not reachable yet and reads go to MariaDB meanwhile;
  * the client keeps reconnecting, and a second line says when it connects.
  */
-export function logCacheAtStart(redis: Redis | undefined, logger: StartLogger): void {
+export function logCacheAtStart(redis: RedisClient | undefined, logger: StartLogger, redisAt = 'Redis'): void {
   if (!redis) {
     logger.info({ cache: 'disabled' }, 'account cache off (REDIS_URL is empty): reads go to MariaDB')
     return
   }
-  const redisAt = redis.options.path ?? `${redis.options.host ?? 'localhost'}:${redis.options.port ?? 6379}`
   let lastError: Error | undefined
   const noteError = (error: Error) => (lastError = error)
   const patience = setTimeout(
@@ -26,7 +26,7 @@ export function logCacheAtStart(redis: Redis | undefined, logger: StartLogger): 
         { cache: 'unreachable', redis: redisAt, reason: lastError?.message ?? 'no answer' },
         `account cache: Redis at ${redisAt} is not reachable yet; reads go to MariaDB until it connects (REDIS_URL)`,
       ),
-    redis.options.connectTimeout ?? 1000,
+    connectTimeoutOf(redis),
   )
   patience.unref()
   redis.on('error', noteError)
@@ -36,4 +36,9 @@ export function logCacheAtStart(redis: Redis | undefined, logger: StartLogger): 
     redis.off('error', noteError)
     logger.info({ cache: 'redis', redis: redisAt }, 'account cache: Redis connected')
   })
+}
+
+function connectTimeoutOf(redis: RedisClient): number {
+  const options = redis instanceof Cluster ? redis.options.redisOptions : redis.options
+  return options?.connectTimeout ?? 1000
 }

@@ -1,4 +1,5 @@
 import { pino } from 'pino'
+import { describeAddress, parseDatabaseUrl } from '../mariadb/database-url.js'
 
 /**
  * Why the service cannot start, in one sentence that names the variable to look at. main.ts turns
@@ -44,11 +45,13 @@ function codeOf(error: unknown): string | undefined {
   return ownCodeOf(error)
 }
 
-/** "host:port", or the socket path, DATABASE_URL names; without its credentials. */
+/** "host:port" (each, when there are several), or the socket path, DATABASE_URL names; without its credentials. */
 function databaseTarget(url: string): string {
-  if (!URL.canParse(url)) return 'DATABASE_URL'
-  const parsed = new URL(url)
-  return parsed.searchParams.get('socketPath') ?? `${parsed.hostname}:${parsed.port || 3306}`
+  try {
+    return parseDatabaseUrl(url).servers.map(describeAddress).join(', ')
+  } catch {
+    return 'DATABASE_URL'
+  }
 }
 
 /** For `.catch()` on creating and migrating the database at start. */

@@ -15,7 +15,7 @@ export interface TestLedger {
 }
 
 /** The real write path over the in-memory store and cache, with a settable clock. */
-export function testLedger(options: { maxSize?: number; maxInFlight?: number; queueLimit?: number; attempts?: number } = {}): TestLedger {
+export function testLedger(options: { maxSize?: number; maxInFlight?: number; queueLimit?: number; attempts?: number; conflictAttempts?: number } = {}): TestLedger {
   const store = new InMemoryLedgerStore()
   const cache = new InMemoryAccountCache()
   const reports: BatchReport[] = []
@@ -28,7 +28,7 @@ export function testLedger(options: { maxSize?: number; maxInFlight?: number; qu
     scope: plainScope,
     retentionMs: 86_400_000,
     batching: { maxSize: options.maxSize ?? 64, maxInFlight: options.maxInFlight ?? 1, queueLimit: options.queueLimit ?? 1000 },
-    retry: { attempts: options.attempts ?? 3, baseDelayMs: 1 },
+    retry: { attempts: options.attempts ?? 3, ...(options.conflictAttempts ? { conflictAttempts: options.conflictAttempts } : {}), baseDelayMs: 1, maxDelayMs: 4 },
     observe: (report) => reports.push(report),
   })
   return { ledger, store, cache, reports, clock }
