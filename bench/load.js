@@ -2,14 +2,17 @@
 // `npm run load`: load scenarios with autocannon against services this script starts (or one given
 // with --url), next to the ceilings this machine allows, all in one run so results compare as
 // ratios. One file per scenario under bench/scenarios/; `--help` lists them and the options.
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
 import { databasePid } from './lib/cpu.js'
 import { openLedger } from './lib/ledger.js'
 import { startOtlpSink } from './lib/otlp-sink.js'
 import { addRatios, save, table } from './lib/report.js'
+import { useApiKey } from './lib/workload.js'
 import { startService } from './lib/service.js'
-import { helpText, parseOptions, TRACING } from './options.js'
+import { AUTH, helpText, parseOptions, TRACING } from './options.js'
 import ceilingRead from './scenarios/ceiling-read.js'
 import { hotPairCeiling, uniformCeiling } from './scenarios/ceilings.js'
 import hotPair from './scenarios/hot-pair.js'
@@ -41,17 +44,20 @@ function estimate(steps, { duration, warmup }) {
  */
 function plan(options) {
   const steps = []
-  for (const tracing of options.tracings) {
-    for (const batchSize of options.batchSizes) {
-      const first = tracing === options.tracings[0] && batchSize === options.batchSizes[0]
-      for (const connections of options.connections) {
-        for (const name of options.scenarios) {
-          const scenario = /** @type {import('./lib/types.js').Scenario} */ (SCENARIOS[name])
-          const independent = scenario.target === 'none' || scenario.target === 'ceiling-read'
-          if ((independent || scenario.once) && !first) continue
-          if (scenario.once && connections !== options.connections[0]) continue
-          const key = independent ? scenario.target : `${scenario.target}/${tracing}/${batchSize ?? 'default'}`
-          steps.push({ scenario, connections, batchSize: independent ? undefined : batchSize, tracing: independent ? undefined : tracing, key })
+  for (const auth of options.auths) {
+    for (const tracing of options.tracings) {
+      for (const batchSize of options.batchSizes) {
+        const first = auth === options.auths[0] && tracing === options.tracings[0] && batchSize === options.batchSizes[0]
+        for (const connections of options.connections) {
+          for (const name of options.scenarios) {
+            const scenario = /** @type {import('./lib/types.js').Scenario} */ (SCENARIOS[name])
+            const independent = scenario.target === 'none' || scenario.target === 'ceiling-read'
+            if ((independent || scenario.once) && !first) continue
+            if (scenario.once && connections !== options.connections[0]) continue
+            const key = independent ? scenario.target : `${scenario.target}/${tracing}/${batchSize ?? 'default'}/${auth}`
+            const settings = independent ? { batchSize: undefined, tracing: undefined, auth: undefined } : { batchSize, tracing, auth }
+            steps.push({ scenario, connections, ...settings, key })
+          }
         }
       }
     }
@@ -80,10 +86,12 @@ async function main() {
     await dropDatabase(databaseUrl)
     Object.assign(env, { DATABASE_URL: databaseUrl, REDIS_KEY_PREFIX: keyPrefix })
   }
+  // The key the `on` services are sent, made as an operator makes one (this also creates the database).
+  const apiKey = options.url ? process.env.BENCH_API_KEY : options.auths.includes('on') ? await createApiKey(env) : undefined
   if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint })
   console.log(
     `load: ${steps.length} measurements (${options.scenarios.join(', ')}; connections ${options.connections.join(', ')}; ` +
-      `batch sizes ${options.batchSizes.map((size) => size ?? 'default').join(', ')}; tracing ${options.tracings.join(', ')}), ` +
+      `batch sizes ${options.batchSizes.map((size) => size ?? 'default').join(', ')}; tracing ${options.tracings.join(', ')}; auth ${options.auths.join(', ')}), ` +
       `${options.duration} s each after ${options.warmup} s of warm-up: about ${Math.ceil(estimate(steps, options) / 60)} min`,
   )
 
@@ -108,6 +116,7 @@ async function main() {
         ...env,
         ...(step.tracing ? TRACING[/** @type {keyof typeof TRACING} */ (step.tracing)] : {}),
         ...(step.batchSize === undefined ? {} : { BATCH_MAX_SIZE: String(step.batchSize) }),
+        ...(step.auth ? AUTH[/** @type {keyof typeof AUTH} */ (step.auth)] : {}),
       }
       service =
         step.scenario.target === 'ceiling-read'
@@ -125,6 +134,7 @@ async function main() {
   try {
     for (const step of steps) {
       const target = await targetOf(step)
+      useApiKey(step.auth === 'off' ? undefined : apiKey)
       const row = await step.scenario.run({
         base: target.url,
         databaseUrl,
@@ -136,7 +146,13 @@ async function main() {
         warmup: options.warmup,
         poolSize: POOL_SIZE,
       })
-      rows.push({ ...row, batchSize: step.batchSize, tracing: options.tracings.length > 1 ? step.tracing : undefined, peakRssMb: running.get(step.key)?.peakRssMb() })
+      rows.push({
+        ...row,
+        batchSize: step.batchSize,
+        tracing: options.tracings.length > 1 ? step.tracing : undefined,
+        auth: options.auths.length > 1 ? step.auth : undefined,
+        peakRssMb: running.get(step.key)?.peakRssMb(),
+      })
       console.log(`  done: ${row.scenario} (conn ${step.connections}): ${row.rps} req/s, p99 ${row.p99} ms${row.note ? `; ${row.note}` : ''}`)
     }
   } finally {
@@ -151,6 +167,14 @@ async function main() {
   console.log(`telemetry: the OTLP sink took ${requests} span exports (${Math.round(bytes / 1024)} KiB) from the services of this run`)
   const files = save(rows, { ...options, node: process.version, at: new Date().toISOString() })
   console.log(`saved ${files.json} and ${files.md}`)
+}
+
+/** A new API key for the bench database, by the service's own keys command. @param {Record<string, string>} env */
+async function createApiKey(env) {
+  const { stdout } = await promisify(execFile)(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname, 'keys', 'create', '--name', 'bench'], {
+    env: { ...process.env, ...env },
+  })
+  return stdout.trim()
 }
 
 /** @param {string} databaseUrl */

@@ -24,6 +24,16 @@ export const TRACING = {
   off: { OTEL_SDK_DISABLED: 'true' },
 }
 
+/**
+ * Access control settings a run can compare; each starts services of its own. `on` sends an API
+ * key (made by the harness with the keys command) and limits each key, at a rate far above what
+ * the load reaches: the cost of checking is measured, not the effect of refusing.
+ */
+export const AUTH = {
+  on: { AUTH: 'on', RATE_LIMIT_PER_KEY: '1000000/s' },
+  off: { AUTH: 'off', RATE_LIMIT_PER_KEY: 'off', RATE_LIMIT_PER_ADDRESS: 'off' },
+}
+
 const OPTIONS = {
   scenarios: { default: SCENARIO_ORDER.join(','), help: 'comma-separated, run in the order above' },
   duration: { default: '10', help: 'seconds each timed scenario is measured' },
@@ -31,6 +41,7 @@ const OPTIONS = {
   connections: { default: '64', help: 'concurrent connections; a list (1,64) runs every scenario at each' },
   'batch-sizes': { default: '', help: 'BATCH_MAX_SIZE values (8,32,…), one service each; empty: the service default' },
   tracing: { default: 'default', help: `a list of ${Object.keys(TRACING).join(', ')}; one service each` },
+  auth: { default: 'on', help: 'a list of on (API key, rate limits), off (AUTH=off, no limits); one service each' },
   url: { default: '', help: 'a running service to load instead (only the service scenarios; no ledger checks in MariaDB)' },
   keep: { default: false, help: 'keep the bench database and Redis keys afterwards (dropped by default)' },
   help: { default: false, help: 'print this and exit' },
@@ -51,7 +62,8 @@ export function helpText(descriptions) {
     }),
     '',
     'Environment: BENCH_DATABASE_URL (default mysql://root@127.0.0.1:3306/transfers_bench, dropped first),',
-    'DB_POOL_SIZE (the service and ceiling (a) both use it), the service\'s own variables, OTEL_*.',
+    'DB_POOL_SIZE (the service and ceiling (a) both use it), the service\'s own variables, OTEL_*;',
+    'with --url, BENCH_API_KEY: the key to send (auth on).',
   ]
   return lines.join('\n')
 }
@@ -89,6 +101,8 @@ export function parseOptions(argv, scenarioNames) {
   const tracings = text('tracing').split(',').filter(Boolean)
   const badTracing = tracings.filter((name) => !(name in TRACING))
   if (badTracing.length > 0 || tracings.length === 0) throw new Error(`--tracing takes ${Object.keys(TRACING).join(', ')}; got "${text('tracing')}"`)
+  const auths = text('auth').split(',').filter(Boolean)
+  if (auths.length === 0 || auths.some((name) => !(name in AUTH))) throw new Error(`--auth takes ${Object.keys(AUTH).join(', ')}; got "${text('auth')}"`)
   const [duration] = integers('duration', text('duration'), { max: 3600 })
   const warmups = integers('warmup', text('warmup'), { min: 0, max: 600 })
   if (duration === undefined || warmups.length !== 1 || text('duration').includes(',')) throw new Error('--duration and --warmup take one number each')
@@ -106,6 +120,7 @@ export function parseOptions(argv, scenarioNames) {
     /** undefined: the service's own default. */
     batchSizes: batchSizes.length > 0 ? batchSizes : [undefined],
     tracings,
+    auths,
     url: url === '' ? undefined : url,
     keep: Boolean(values.keep),
   }

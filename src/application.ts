@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import { buildServer } from './adapters/http/server.js'
 import { MariadbAccountRecords } from './adapters/mariadb/account-records.js'
+import { MariadbApiKeyRecords } from './adapters/mariadb/api-key-records.js'
 import { databaseServers, ensureDatabase, openDatabase, openPool } from './adapters/mariadb/database.js'
 import { MariadbIdempotencyRecords } from './adapters/mariadb/idempotency-records.js'
 import { migrateToLatest } from './adapters/mariadb/migrate.js'
@@ -14,9 +15,12 @@ import { createRedisClient } from './adapters/redis/client.js'
 import { disabledCache } from './adapters/redis/disabled-cache.js'
 import { RedisAccountCache } from './adapters/redis/redis-account-cache.js'
 import { describeRedis, parseRedisUrl } from './adapters/redis/redis-url.js'
+import { RedisTokenBuckets } from './adapters/redis/redis-token-buckets.js'
 import { logCacheAtStart } from './adapters/redis/start-log.js'
+import { apiKeySecrets } from './adapters/system/api-key-secrets.js'
 import { systemClock } from './adapters/system/clock.js'
 import { InFlight } from './adapters/system/in-flight.js'
+import { LocalTokenBuckets } from './adapters/system/local-token-buckets.js'
 import { every } from './adapters/system/schedule.js'
 import { UuidV7Generator } from './adapters/system/uuid-v7.js'
 import { batchSpans } from './adapters/telemetry/batch-spans.js'
@@ -26,15 +30,20 @@ import { traced } from './adapters/telemetry/traced.js'
 import { inSpan } from './adapters/telemetry/use-case-spans.js'
 import { createMetrics } from './adapters/telemetry/metrics/index.js'
 import { meteredUseCases } from './adapters/telemetry/use-case-metrics.js'
+import { authenticator } from './app/authenticate.js'
 import { createAccount } from './app/create-account.js'
+import { createApiKey, type CreateApiKey } from './app/create-api-key.js'
 import { getAccount } from './app/get-account.js'
 import { getTransfer } from './app/get-transfer.js'
 import { createLedger } from './app/ledger.js'
 import { listAccountTransfers } from './app/list-account-transfers.js'
+import { revokeApiKey, type RevokeApiKey } from './app/revoke-api-key.js'
 import { sweepIdempotencyKeys } from './app/sweep-idempotency-keys.js'
 import { transferFunds } from './app/transfer-funds.js'
 import type { Config } from './config.js'
 import type { AccountRecords } from './ports/account-records.js'
+import type { ApiKey } from './ports/api-keys.js'
+import type { RatePolicy } from './ports/token-buckets.js'
 import type { UnitOfWork } from './ports/unit-of-work.js'
 
 /** The running service, not yet listening. */
@@ -114,6 +123,19 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   }
   logCacheAtStart(redis, logger, config.cache && describeRedis(parseRedisUrl(config.cache.url)))
 
+  // API keys are read through a pool of their own: a saturated write path must not lock callers out.
+  const keyPool = openPool({ ...config.database, poolSize: 2 })
+  const keyDb = openDatabase(config.database, keyPool)
+  closers.push(async () => {
+    await keyDb.destroy()
+    await new Promise((resolve) => keyPool.end(resolve))
+  })
+  const keyRecords = new MariadbApiKeyRecords(keyDb)
+  const { access } = config
+  const buckets =
+    redis && config.cache ? new RedisTokenBuckets(redis, { keyPrefix: config.cache.keyPrefix, logger }) : new LocalTokenBuckets()
+  logAccessAtStart(config, Boolean(redis), logger)
+
   const accountCache = cache ?? disabledCache
   const unitOfWork = new MariadbUnitOfWork(pool)
   const accounts = (decorate.accountRecords ?? same)(new MariadbAccountRecords(db))
@@ -145,9 +167,21 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     getTransfer: inFlight.track(inSpan.getTransfer(getTransfer({ transfers }))),
     listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),
     readiness: new MariadbReadiness(db),
+    access: {
+      authenticate: access.auth
+        ? authenticator({ records: keyRecords, secrets: apiKeySecrets, clock: systemClock, lifetimeMs: access.keyCacheMs })
+        : undefined,
+      buckets,
+      perKey: access.perKey,
+      perAddress: access.perAddress,
+    },
+    docs: access.docs,
     logger,
     extensions: [traceRequests, metrics.http.measure],
   })
+
+  // Once it listens (a start that fails says only why): warn when no key could get in.
+  if (access.auth) server.addHook('onListen', () => void warnWithoutKeys(() => keyRecords.list(), logger))
 
   const sweep = inFlight.track(
     metered.sweepIdempotencyKeys(
@@ -181,3 +215,48 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
 }
 
 const same = <T>(port: T): T => port
+
+const describeRate = (policy: RatePolicy | undefined) => (policy ? `${policy.perSecond}/s, burst ${policy.burst}` : 'off')
+
+/** Says at start who may call and how often; warns when anyone may. */
+function logAccessAtStart(config: Config, shared: boolean, logger: Logger): void {
+  const { access } = config
+  const limits = {
+    perKey: describeRate(access.perKey),
+    perAddress: describeRate(access.perAddress),
+    shared: shared ? 'through Redis' : 'per instance (REDIS_URL is empty)',
+  }
+  if (!access.auth) {
+    logger.warn(
+      { auth: 'off', ...limits },
+      'authentication is OFF (AUTH=off): anyone who reaches the port may read and move every account; never run so outside local development',
+    )
+    return
+  }
+  logger.info({ auth: 'api keys', keyCacheMs: access.keyCacheMs, docs: access.docs, ...limits }, 'access: API keys with scopes, rate limits per key')
+}
+
+async function warnWithoutKeys(keys: () => Promise<ApiKey[]>, logger: Logger): Promise<void> {
+  // A database that cannot be reached is reported by the requests that need it.
+  const active = await keys().then((found) => found.filter((key) => !key.revokedAt).length, () => undefined)
+  if (active === 0) logger.warn({ auth: 'api keys', keys: 0 }, 'no API key exists yet: every call but /livez and /readyz answers 401; create one with: npm run keys -- create')
+}
+
+/** The operator's side of API keys, for the `keys` command: no server, only the database. */
+export interface KeyAdmin {
+  create: CreateApiKey
+  list(): Promise<ApiKey[]>
+  revoke: RevokeApiKey
+  close(): Promise<void>
+}
+
+export function openKeyAdmin(config: Config): KeyAdmin {
+  const db = openDatabase(config.database)
+  const records = new MariadbApiKeyRecords(db)
+  return {
+    create: createApiKey({ records, secrets: apiKeySecrets, clock: systemClock }),
+    list: () => records.list(),
+    revoke: revokeApiKey({ records, clock: systemClock }),
+    close: () => db.destroy(),
+  }
+}

@@ -3,6 +3,7 @@ import { parseDatabaseUrl } from './adapters/mariadb/database-url.js'
 import type { RedisSettings } from './adapters/redis/client.js'
 import { parseRedisUrl } from './adapters/redis/redis-url.js'
 import { StartupFailure } from './adapters/system/start-up-failures.js'
+import type { RatePolicy } from './ports/token-buckets.js'
 
 export interface CacheSettings extends RedisSettings {
   keyPrefix: string
@@ -23,7 +24,21 @@ export interface Config {
   readonly conflictAttempts: number
   /** Longest wait for in-flight requests on SIGTERM/SIGINT before the process exits anyway. */
   readonly shutdownTimeoutMs: number
+  readonly access: Readonly<AccessConfig>
 }
+
+export interface AccessConfig {
+  /** False only with AUTH=off: every request may do everything. */
+  auth: boolean
+  /** How long an instance trusts a key it read; a revoked key is refused within it. */
+  keyCacheMs: number
+  docs: 'open' | 'key' | 'off'
+  /** Undefined: not limited. */
+  perKey: RatePolicy | undefined
+  perAddress: RatePolicy | undefined
+}
+
+const RATE_UNITS: Record<string, number> = { s: 1, min: 60, h: 3600 }
 
 type Env = Record<string, string | undefined>
 
@@ -46,6 +61,25 @@ export function loadConfig(env: Env = process.env): Config {
   const text = (name: string, fallback: string): string => {
     const raw = env[name]
     return raw === undefined || raw === '' ? fallback : raw
+  }
+
+  const oneOf = <T extends string>(name: string, fallback: T, values: readonly T[]): T => {
+    const raw = text(name, fallback)
+    if ((values as readonly string[]).includes(raw)) return raw as T
+    problems.push(`${name} must be ${values.join(' or ')}, got "${raw}"`)
+    return fallback
+  }
+  /** `<count>/s`, `/min` or `/h`, or `off`; the burst defaults to twice the count. */
+  const rate = (name: string, fallback: string): RatePolicy | undefined => {
+    const raw = text(name, fallback)
+    if (raw === 'off') return undefined
+    const match = /^([1-9][0-9]{0,8})\/(s|min|h)$/.exec(raw)
+    if (!match) {
+      problems.push(`${name} must be a rate such as 100/s, 30/min or 1/h, or off; got "${raw}"`)
+      return undefined
+    }
+    const count = Number(match[1])
+    return { perSecond: count / (RATE_UNITS[match[2] as string] as number), burst: integer(`${name}_BURST`, 2 * count, 1, 2_000_000_000) }
   }
 
   const logLevel = text('LOG_LEVEL', 'info')
@@ -104,6 +138,13 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     conflictAttempts: integer('BATCH_CONFLICT_ATTEMPTS', 20, 1, 100),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    access: Object.freeze({
+      auth: oneOf('AUTH', 'on', ['on', 'off']) === 'on',
+      keyCacheMs: integer('AUTH_KEY_CACHE_MS', 500, 0, 1000),
+      docs: oneOf('DOCS', 'open', ['open', 'key', 'off']),
+      perKey: rate('RATE_LIMIT_PER_KEY', '1000/s'),
+      perAddress: rate('RATE_LIMIT_PER_ADDRESS', '20/s'),
+    }),
   }
   if (problems.length > 0) {
     const variables = [...new Set(problems.map((problem) => /^[A-Z_]+/.exec(problem)?.[0] ?? ''))].join(', ')

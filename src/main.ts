@@ -1,12 +1,14 @@
 import { pino } from 'pino'
+import { keysCommand } from './adapters/cli/keys-command.js'
 import { databaseFailure, exitOnStartupFailure, listenFailure } from './adapters/system/start-up-failures.js'
 import { connectTelemetry } from './adapters/telemetry/sdk.js'
-import { buildApplication, migrateDatabase } from './application.js'
+import { buildApplication, migrateDatabase, openKeyAdmin } from './application.js'
 import { loadConfig } from './config.js'
 
 /** The process: configuration, logs and telemetry, then the application, then signals. */
 async function main(command: string | undefined): Promise<void> {
   const config = loadConfig()
+  if (command === 'keys') return keys(config)
   const logger = pino({ level: config.logLevel })
   const telemetry = connectTelemetry(logger)
   const applied = await migrateDatabase(config).catch(databaseFailure(config.database.url))
@@ -16,7 +18,7 @@ async function main(command: string | undefined): Promise<void> {
     console.log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database is up to date')
     return
   }
-  if (command !== undefined) throw new Error(`Unknown command "${command}"; expected none or "migrate"`)
+  if (command !== undefined) throw new Error(`Unknown command "${command}"; expected none, "migrate" or "keys"`)
 
   const app = await buildApplication(config, { logger })
 
@@ -37,6 +39,22 @@ async function main(command: string | undefined): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (s) => void shutdown(s))
 
   await app.server.listen({ port: config.port, host: config.host }).catch(listenFailure(config.host, config.port))
+}
+
+/** `keys create|list|revoke`: the key goes to stdout alone, everything else to stderr. */
+async function keys(config: ReturnType<typeof loadConfig>): Promise<void> {
+  await migrateDatabase(config).catch(databaseFailure(config.database.url))
+  const admin = openKeyAdmin(config)
+  try {
+    process.exitCode = await keysCommand(process.argv.slice(3), {
+      ...admin,
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+      keyCacheMs: config.access.keyCacheMs,
+    })
+  } finally {
+    await admin.close()
+  }
 }
 
 main(process.argv[2]).catch(exitOnStartupFailure)

@@ -39,7 +39,10 @@ export function addRatios(rows) {
 }
 
 /** @param {import('./types.js').Row} row */
-const variant = (row) => [row.batchSize === undefined ? '' : `batch ${row.batchSize}`, row.tracing ? `tracing ${row.tracing}` : ''].filter(Boolean).join(', ')
+const variant = (row) =>
+  [row.batchSize === undefined ? '' : `batch ${row.batchSize}`, row.tracing ? `tracing ${row.tracing}` : '', row.auth ? `auth ${row.auth}` : '']
+    .filter(Boolean)
+    .join(', ')
 /** @param {import('./types.js').Row} row */
 const failures = (row) => Object.entries(row.non2xx).map(([status, n]) => `${status}:${n}`).concat(row.errors ? [`err:${row.errors}`] : []).join(' ') || '0'
 /** @param {import('./types.js').Row} row */

@@ -1,7 +1,19 @@
 // @ts-check
 // The accounts and request bodies the scenarios share.
 
+/** @type {Record<string, string>} Headers of every request to the service: the API key, while one is set. */
+export const AUTH_HEADERS = {}
+
+/** @type {Record<string, string>} */
 export const JSON_HEADERS = { 'content-type': 'application/json' }
+
+/** Sends `key` (or, undefined, no key) with every request from now on. @param {string | undefined} key */
+export function useApiKey(key) {
+  for (const headers of [AUTH_HEADERS, JSON_HEADERS]) {
+    if (key) headers.authorization = `Bearer ${key}`
+    else delete headers.authorization
+  }
+}
 
 /** The uniform and read scenarios' accounts: 10,000 of them, each opened with this balance. */
 export const ACCOUNTS = { first: 100_000, count: 10_000, balance: '1000000' }
@@ -18,7 +30,7 @@ export async function post(base, path, body) {
 
 /** @param {string} base @param {number} id @returns {Promise<string | undefined>} */
 export async function balance(base, id) {
-  const response = await fetch(`${base}/v1/accounts/${id}`)
+  const response = await fetch(`${base}/v1/accounts/${id}`, { headers: AUTH_HEADERS })
   if (response.status !== 200) return undefined
   return /** @type {{ balance: string }} */ (await response.json()).balance
 }

@@ -2,7 +2,7 @@
 import { cannon } from '../lib/cannon.js'
 import { toRow } from '../lib/report.js'
 import { accounted, verify } from '../lib/transfers.js'
-import { ensureAccounts, JSON_HEADERS, randomAccount, transferBody } from '../lib/workload.js'
+import { AUTH_HEADERS, ensureAccounts, JSON_HEADERS, randomAccount, transferBody } from '../lib/workload.js'
 
 /** @type {import('../lib/types.js').Scenario} */
 export default {
@@ -21,6 +21,7 @@ export default {
         url: ctx.base,
         connections: ctx.connections,
         duration: ctx.duration,
+        headers: AUTH_HEADERS,
         requests: [
           {
             setupRequest: (request) =>

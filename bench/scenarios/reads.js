@@ -1,7 +1,7 @@
 // @ts-check
 import { cannon } from '../lib/cannon.js'
 import { toRow } from '../lib/report.js'
-import { ensureAccounts, randomAccount } from '../lib/workload.js'
+import { AUTH_HEADERS, ensureAccounts, randomAccount } from '../lib/workload.js'
 
 /** GETs of random accounts for --duration. @param {import('../lib/types.js').Context} ctx @param {string} label */
 export async function reads(ctx, label) {
@@ -13,6 +13,7 @@ export async function reads(ctx, label) {
       url: ctx.base,
       connections: ctx.connections,
       duration: ctx.duration,
+      headers: AUTH_HEADERS,
       requests: [{ setupRequest: (request) => ({ ...request, method: 'GET', path: `/v1/accounts/${randomAccount()}` }) }],
     },
   })

@@ -7,6 +7,8 @@ import type { Ledger } from './ledger.js'
 export interface CreateAccountInput {
   accountId: AccountId
   initialBalance: Money
+  /** The id of the API key that asks for it, recorded with the account; undefined with authentication off. */
+  createdBy?: string | undefined
   idempotency?: Idempotency<AppliedOutcomeOf<OpenAccountCommand>> | undefined
 }
 
@@ -17,8 +19,8 @@ export type CreateAccount = (input: CreateAccountInput) => Promise<IdempotentRes
  * AccountExists for a taken id, unless the request carries a key whose earlier answer is replayed.
  */
 export function createAccount(deps: { ledger: Ledger }): CreateAccount {
-  return async ({ accountId, initialBalance, idempotency }) => {
-    const command: OpenAccountCommand = { kind: 'open-account', accountId, initialBalance }
+  return async ({ accountId, initialBalance, createdBy, idempotency }) => {
+    const command: OpenAccountCommand = { kind: 'open-account', accountId, initialBalance, ...(createdBy === undefined ? {} : { createdBy }) }
     const settled = await deps.ledger(command, idempotency)
     if (settled.kind === 'replayed') return settled
     return { kind: 'done', value: settled.outcome.account, ...(settled.response ? { response: settled.response } : {}) }

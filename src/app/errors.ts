@@ -11,6 +11,32 @@ export class IdempotencyKeyInUse extends CodedError {
   readonly code = 'IDEMPOTENCY_KEY_IN_USE'
 }
 
+/** No valid API key came with a request that needs one (missing, malformed, unknown, wrong or revoked). */
+export class Unauthenticated extends CodedError {
+  readonly code = 'UNAUTHENTICATED'
+}
+
+/** The key is valid but lacks the scope the route needs. */
+export class InsufficientScope extends CodedError {
+  readonly code = 'INSUFFICIENT_SCOPE'
+  constructor(readonly scope: string) {
+    super(`This API key lacks the scope ${scope}`)
+  }
+}
+
+/** The key may not open or debit this account. Reads of it answer as if it did not exist instead. */
+export class AccountForbidden extends CodedError {
+  readonly code = 'ACCOUNT_FORBIDDEN'
+  constructor(readonly accountId: number) {
+    super(`This API key may not open or debit account ${accountId}`)
+  }
+}
+
+/** The caller's token bucket is empty. */
+export class RateLimited extends CodedError {
+  readonly code = 'RATE_LIMITED'
+}
+
 /** Codes the HTTP adapter gives requests it refuses before any use case runs, and faults it cannot name. */
 type RequestErrorCode =
   | 'VALIDATION_FAILED'
@@ -26,6 +52,10 @@ export type ErrorCode =
   | StoreErrorCode
   | IdempotencyKeyReused['code']
   | IdempotencyKeyInUse['code']
+  | Unauthenticated['code']
+  | InsufficientScope['code']
+  | AccountForbidden['code']
+  | RateLimited['code']
   | RequestErrorCode
 
 export interface ErrorSpec {
@@ -51,6 +81,9 @@ export const ERRORS: Readonly<Record<ErrorCode, Readonly<ErrorSpec>>> = {
   MALFORMED_JSON: { status: 400, title: 'Malformed JSON body', fault: 'client', kept: false },
   INVALID_AMOUNT: { status: 400, title: 'Invalid amount', fault: 'client', kept: false },
   SAME_ACCOUNT: { status: 400, title: 'Source and destination are the same account', fault: 'client', kept: false },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required', fault: 'client', kept: false },
+  INSUFFICIENT_SCOPE: { status: 403, title: 'Scope missing', fault: 'client', kept: false },
+  ACCOUNT_FORBIDDEN: { status: 403, title: 'Account not allowed', fault: 'client', kept: false },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route', fault: 'client', kept: false },
   ACCOUNT_NOT_FOUND: { status: 404, title: 'Account not found', fault: 'client', kept: true },
   TRANSFER_NOT_FOUND: { status: 404, title: 'Transfer not found', fault: 'client', kept: true },
@@ -62,6 +95,7 @@ export const ERRORS: Readonly<Record<ErrorCode, Readonly<ErrorSpec>>> = {
   INSUFFICIENT_FUNDS: { status: 422, title: 'Insufficient funds', fault: 'client', kept: true },
   BALANCE_LIMIT_EXCEEDED: { status: 422, title: 'Balance limit exceeded', fault: 'client', kept: true },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused', fault: 'client', kept: false },
+  RATE_LIMITED: { status: 429, title: 'Too many requests', fault: 'client', kept: false },
   INTERNAL_ERROR: { status: 500, title: 'Internal error', fault: 'server', kept: false },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable', fault: 'server', kept: false },
   COMMIT_OUTCOME_UNKNOWN: { status: 503, title: 'Outcome unknown', fault: 'server', kept: false },

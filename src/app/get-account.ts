@@ -18,7 +18,9 @@ export function getAccount(deps: { accounts: AccountRecords; cache: AccountCache
     const cached = await deps.cache.get(id)
     if (cached) return cached
     const account = await deps.accounts.find(id)
-    if (account) await deps.cache.put([account])
+    // The fill is not awaited: the reader has its answer, and a stalled cache must not hold it.
+    // Fills are versioned, so one that lands late never replaces a newer balance.
+    if (account) void deps.cache.put([account])
     return account
   }
 

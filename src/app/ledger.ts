@@ -113,11 +113,17 @@ export function createLedger(deps: LedgerDeps): Ledger {
       return recover(submissions, attempt, mode, report, error)
     }
     // Only after the commit: a refresh before it could publish a balance that then rolls back.
-    await deps.cache.put(written.accounts)
-    for (const [submission, result] of written.results) {
-      if ('settled' in result) submission.resolve(result.settled)
-      else submission.reject(result.error)
+    // The requests are answered once it has landed (or failed), so each 201 is followed by reads
+    // of at least its balances; the batch's slot does not wait for it, as the next transaction
+    // has no need to: refreshes are versioned, and a later one never loses to an earlier one.
+    const answer = () => {
+      for (const [submission, result] of written.results) {
+        if ('settled' in result) submission.resolve(result.settled)
+        else submission.reject(result.error)
+      }
     }
+    // The cache never throws; should it, the requests are still answered: they are committed.
+    void deps.cache.put(written.accounts).then(answer, answer)
     if (written.setAside.length === 0) return
     report.setAside += written.setAside.length
     if (attempt < deps.retry.attempts) return write(written.setAside, attempt + 1, 'wait', report)

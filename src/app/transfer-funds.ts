@@ -16,6 +16,8 @@ export interface TransferFundsInput {
   sourceAccountId: AccountId
   destinationAccountId: AccountId
   amount: Money
+  /** The id of the API key that asks for it, recorded with the transfer; undefined with authentication off. */
+  createdBy?: string | undefined
   idempotency?: Idempotency<AppliedOutcomeOf<TransferCommand>> | undefined
 }
 
@@ -29,10 +31,17 @@ export type TransferFunds = (input: TransferFundsInput) => Promise<IdempotentRes
  * saved answer and moves nothing.
  */
 export function transferFunds(deps: { ledger: Ledger; ids: IdGenerator }): TransferFunds {
-  return async ({ sourceAccountId, destinationAccountId, amount, idempotency }) => {
+  return async ({ sourceAccountId, destinationAccountId, amount, createdBy, idempotency }) => {
     const invalid = checkTransferRequest(sourceAccountId, destinationAccountId, amount)
     if (invalid) throw invalid
-    const command: TransferCommand = { kind: 'transfer', transferId: deps.ids.next(), sourceAccountId, destinationAccountId, amount }
+    const command: TransferCommand = {
+      kind: 'transfer',
+      transferId: deps.ids.next(),
+      sourceAccountId,
+      destinationAccountId,
+      amount,
+      ...(createdBy === undefined ? {} : { createdBy }),
+    }
     const settled = await deps.ledger(command, idempotency)
     if (settled.kind === 'replayed') return settled
     const { transfer, source, destination } = settled.outcome

@@ -7,6 +7,8 @@ export interface OpenAccountCommand {
   readonly kind: 'open-account'
   readonly accountId: AccountId
   readonly initialBalance: Money
+  /** The id of the API key that asks for it, recorded with the account. */
+  readonly createdBy?: string
 }
 
 export interface TransferCommand {
@@ -15,6 +17,8 @@ export interface TransferCommand {
   readonly sourceAccountId: AccountId
   readonly destinationAccountId: AccountId
   readonly amount: Money
+  /** The id of the API key that asks for it, recorded with the transfer. */
+  readonly createdBy?: string
 }
 
 /** One change a batch can carry. */
@@ -46,6 +50,8 @@ export type AppliedOutcomeOf<C extends Command> = C extends TransferCommand ? Tr
 export interface AccountChange {
   readonly before: Account | undefined
   readonly after: Account
+  /** For an account the batch opened: the API key that opened it. */
+  readonly createdBy?: string
 }
 
 export interface BatchResult {
@@ -69,9 +75,9 @@ export function accountsOf(command: Command): AccountId[] {
 export function applyBatch(locked: ReadonlyMap<AccountId, Account>, commands: readonly Command[], at: Date): BatchResult {
   const current = new Map(locked)
   const changed = new Map<AccountId, AccountChange>()
-  const keep = (account: Account) => {
+  const keep = (account: Account, createdBy = changed.get(account.id)?.createdBy) => {
     // An account the batch opened has no locked state, before its first change or after it.
-    changed.set(account.id, { before: locked.get(account.id), after: account })
+    changed.set(account.id, { before: locked.get(account.id), after: account, ...(createdBy === undefined ? {} : { createdBy }) })
     current.set(account.id, account)
   }
 
@@ -79,7 +85,7 @@ export function applyBatch(locked: ReadonlyMap<AccountId, Account>, commands: re
     if (command.kind === 'open-account') {
       if (current.has(command.accountId)) return refused(new AccountExists(command.accountId))
       const account: Account = { id: command.accountId, balance: command.initialBalance, version: 0 }
-      keep(account)
+      keep(account, command.createdBy)
       return { kind: 'account-opened', account }
     }
     const source = current.get(command.sourceAccountId)
@@ -96,6 +102,7 @@ export function applyBatch(locked: ReadonlyMap<AccountId, Account>, commands: re
       destinationAccountId: destination.id,
       amount: command.amount,
       createdAt: at,
+      createdBy: command.createdBy ?? null,
     }
     return { kind: 'transferred', transfer, ...moved }
   })

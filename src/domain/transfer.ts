@@ -8,6 +8,8 @@ export interface Transfer {
   readonly destinationAccountId: AccountId
   readonly amount: Money
   readonly createdAt: Date
+  /** The id of the API key that made it; null when authentication was off. */
+  readonly createdBy: string | null
 }
 
 /** Refuses a transfer that no account state could make valid; undefined when it may go ahead. */

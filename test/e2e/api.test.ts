@@ -6,7 +6,7 @@ let api: ReturnType<typeof client>
 
 beforeAll(async () => {
   service = await startService({ databaseUrl: freshDatabaseUrl('api') })
-  api = client(service.baseUrl)
+  api = client(service)
 })
 afterAll(() => service.stop())
 
@@ -29,6 +29,7 @@ describe('the seed flow', () => {
       destination_account_id: 2002,
       amount: '150',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
+      created_by: service.keyId,
     })
     expect(Math.abs(Date.parse(transfer.body.created_at) - Date.now())).toBeLessThan(60_000)
 

@@ -23,7 +23,7 @@ beforeAll(async () => {
     // keeps the bounds asserted below (1 s during a stall, 2 s during an outage) meaningful.
     env: { REDIS_COMMAND_TIMEOUT_MS: '150' },
   })
-  api = client(service.baseUrl)
+  api = client(service)
 })
 afterAll(async () => {
   await service.stop()

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Money } from '../../src/domain/money.js'
 import { type RedisServer, startRedisServer } from './support/redis-server.js'
-import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
+import { client, createKey, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
 
 // The oracle works in integer units of 10^-18 with BigInt, independently of the service's decimal.js.
 const SCALE = 10n ** 18n
@@ -15,6 +15,7 @@ const WORKERS = 40
 const TRANSFERS_PER_WORKER = 30
 const FIRST_ID = 100
 
+// With authentication on, as in production: two API keys share the workload.
 describe.each([
   { mode: 'one transaction per request, no cache', cached: false, batched: false, env: { BATCH_MAX_SIZE: '1', BATCH_MAX_IN_FLIGHT: '8' } },
   // One batch in flight: everything that arrives meanwhile waits for the next one, so batches grow large.
@@ -22,6 +23,8 @@ describe.each([
 ])('concurrent transfers, $mode', ({ cached, batched, env }) => {
   let service: RunningService
   let api: ReturnType<typeof client>
+  /** The workers' API keys: half send the service's, half another's, each with its own token bucket. */
+  let callers: { id: string; api: ReturnType<typeof client> }[]
   let redisServer: RedisServer | undefined
 
   beforeAll(async () => {
@@ -31,7 +34,12 @@ describe.each([
       ...(redisServer ? { redisUrl: redisServer.url } : {}),
       env: { DB_POOL_SIZE: '16', ...env },
     })
-    api = client(service.baseUrl)
+    api = client(service)
+    const other = await createKey(service.databaseUrl)
+    callers = [
+      { id: service.keyId as string, api },
+      { id: other.id, api: client(service.baseUrl, other.text) },
+    ]
   })
   afterAll(async () => {
     await service.stop()
@@ -50,20 +58,21 @@ describe.each([
 
     const net = new Map<number, bigint>(ids.map((id) => [id, 0n]))
     const statuses = new Map<number, number>()
-    const acknowledged = new Map<string, { from: number; to: number; amount: string }>()
+    const acknowledged = new Map<string, { from: number; to: number; amount: string; by: string }>()
     const pick = () => ids[Math.floor(Math.random() * ids.length)] as number
 
     await Promise.all(
-      Array.from({ length: WORKERS }, async () => {
+      Array.from({ length: WORKERS }, async (_, worker) => {
+        const caller = callers[worker % callers.length] as (typeof callers)[number]
         for (let i = 0; i < TRANSFERS_PER_WORKER; i++) {
           const from = pick()
           let to = pick()
           while (to === from) to = pick()
           const amount = `${Math.floor(Math.random() * 40)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}1`
-          const reply = await api.transfer(from, to, amount)
+          const reply = await caller.api.transfer(from, to, amount)
           statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1)
           if (reply.status === 201) {
-            acknowledged.set(reply.body.transfer_id, { from, to, amount })
+            acknowledged.set(reply.body.transfer_id, { from, to, amount, by: caller.id })
             net.set(from, (net.get(from) as bigint) - toUnits(amount))
             net.set(to, (net.get(to) as bigint) + toUnits(amount))
           }
@@ -95,13 +104,13 @@ describe.each([
     }
     expect(totalAfter).toBe(totalBefore)
 
-    // The ledger holds exactly the acknowledged transfers, each as it was answered.
-    const rows = await service.db.selectFrom('transfers').select(['transfer_id', 'source_account_id', 'destination_account_id', 'amount']).execute()
+    // The ledger holds exactly the acknowledged transfers, each as it was answered, and by the key that asked.
+    const rows = await service.db.selectFrom('transfers').select(['transfer_id', 'source_account_id', 'destination_account_id', 'amount', 'created_by']).execute()
     expect(rows).toHaveLength(statuses.get(201) ?? 0)
     for (const row of rows) {
       const sent = acknowledged.get(row.transfer_id)
       expect(sent, `transfer ${row.transfer_id} was never acknowledged`).toBeDefined()
-      expect([Number(row.source_account_id), Number(row.destination_account_id), toUnits(row.amount)]).toEqual([sent?.from, sent?.to, toUnits(sent?.amount ?? '')])
+      expect([Number(row.source_account_id), Number(row.destination_account_id), toUnits(row.amount), row.created_by]).toEqual([sent?.from, sent?.to, toUnits(sent?.amount ?? ''), sent?.by])
     }
 
     // The batches really were what this run set out to test.

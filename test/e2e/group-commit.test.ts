@@ -18,7 +18,7 @@ beforeAll(async () => {
     env: { BATCH_MAX_IN_FLIGHT: '1', DB_LOCK_WAIT_TIMEOUT_S: '1' },
     decorateUnitOfWork: (inner) => (losing = new ObservedUnitOfWork(inner)),
   })
-  api = client(service.baseUrl)
+  api = client(service)
 })
 afterAll(() => service.stop())
 

@@ -8,7 +8,7 @@ let api: ReturnType<typeof client>
 
 beforeAll(async () => {
   service = await startService({ databaseUrl: freshDatabaseUrl('history') })
-  api = client(service.baseUrl)
+  api = client(service)
   for (const [id, balance] of [[1, '100000'], [2, '100000'], [3, '100000'], [4, '0']] as const) {
     await api.createAccount(id, balance)
   }

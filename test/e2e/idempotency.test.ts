@@ -17,7 +17,7 @@ beforeAll(async () => {
     env: { DB_LOCK_WAIT_TIMEOUT_S: '1' },
     decorateUnitOfWork: (inner) => (store = new ObservedUnitOfWork(inner)),
   })
-  api = client(service.baseUrl)
+  api = client(service)
 })
 afterAll(() => service.stop())
 
@@ -153,7 +153,7 @@ describe('a keyed transfer', () => {
       // Another request's claim on the key, not committed yet.
       await holder
         .insertInto('idempotency_keys')
-        .values({ idempotency_key: 'held-1', fingerprint: 'x'.repeat(64), expires_at: new Date(Date.now() + 60_000) })
+        .values({ idempotency_key: `${service.keyId} held-1`, fingerprint: 'x'.repeat(64), expires_at: new Date(Date.now() + 60_000) })
         .execute()
       const reply = await api.post('/v1/transfers', transferBody(a, b, '1'), keyed('held-1'))
       expect(reply).toMatchObject({ status: 409, body: { code: 'IDEMPOTENCY_KEY_IN_USE' } })
@@ -208,10 +208,10 @@ describe('key retention', () => {
   it('keeps keys for the retention period and sweeps expired ones in bounded batches', async () => {
     const [a, b] = await pair()
     for (let i = 0; i < 5; i++) await api.post('/v1/transfers', transferBody(a, b, '1'), keyed(`sweep-${i}`))
-    const rows = await service.db.selectFrom('idempotency_keys').select(['idempotency_key', 'created_at', 'expires_at']).where('idempotency_key', 'like', 'sweep-%').execute()
+    const rows = await service.db.selectFrom('idempotency_keys').select(['idempotency_key', 'created_at', 'expires_at']).where('idempotency_key', 'like', `${service.keyId} sweep-%`).execute()
     for (const row of rows) expect(row.expires_at.getTime() - row.created_at.getTime()).toBeGreaterThanOrEqual(24 * 3_600_000 - 1000)
 
-    await service.db.updateTable('idempotency_keys').set({ expires_at: new Date(Date.now() - 1000) }).where('idempotency_key', 'in', ['sweep-0', 'sweep-1', 'sweep-2']).execute()
+    await service.db.updateTable('idempotency_keys').set({ expires_at: new Date(Date.now() - 1000) }).where('idempotency_key', 'in', ['sweep-0', 'sweep-1', 'sweep-2'].map((key) => `${service.keyId} ${key}`)).execute()
     const sweep = sweepIdempotencyKeys({
       records: new MariadbIdempotencyRecords(service.db),
       clock: { now: () => new Date() },
@@ -219,8 +219,8 @@ describe('key retention', () => {
       maxBatches: 10,
     })
     expect(await sweep()).toBeGreaterThanOrEqual(3)
-    const left = await service.db.selectFrom('idempotency_keys').select('idempotency_key').where('idempotency_key', 'like', 'sweep-%').execute()
-    expect(left.map((row) => row.idempotency_key).sort()).toEqual(['sweep-3', 'sweep-4'])
+    const left = await service.db.selectFrom('idempotency_keys').select('idempotency_key').where('idempotency_key', 'like', `${service.keyId} sweep-%`).execute()
+    expect(left.map((row) => row.idempotency_key).sort()).toEqual(['sweep-3', 'sweep-4'].map((key) => `${service.keyId} ${key}`))
     // A swept key is free again: the next request with it is new.
     const reused = await api.post('/v1/transfers', transferBody(a, b, '2'), keyed('sweep-0'))
     expect(reused.status).toBe(201)

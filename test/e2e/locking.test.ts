@@ -19,7 +19,7 @@ let pool: MysqlPool
 
 beforeAll(async () => {
   service = await startService({ databaseUrl: freshDatabaseUrl('locking'), env: { DB_LOCK_WAIT_TIMEOUT_S: '1' } })
-  api = client(service.baseUrl)
+  api = client(service)
   for (const id of [1, 2, 3, 4, 5, 6, 7, 8]) await api.createAccount(id, '100')
   pool = openPool(loadConfig({ DATABASE_URL: service.databaseUrl, DB_LOCK_WAIT_TIMEOUT_S: '1' }).database)
 })
@@ -42,7 +42,7 @@ async function writeTransfer(unitOfWork: MariadbUnitOfWork, transferId: string, 
       { before: a, after: { ...a, balance: a.balance.minus(money(amount)), version: a.version + 1 } },
       { before: b, after: { ...b, balance: b.balance.plus(money(amount)), version: b.version + 1 } },
     ])
-    tx.transfers.insert([{ id: transferId, sourceAccountId: 1, destinationAccountId: 2, amount: money(amount), createdAt: new Date() }])
+    tx.transfers.insert([{ id: transferId, sourceAccountId: 1, destinationAccountId: 2, amount: money(amount), createdAt: new Date(), createdBy: null }])
   })
 }
 
@@ -217,7 +217,7 @@ describe('a saturated pool', () => {
     // A connection of the test's own, outside the service's one-connection pool.
     const outside = openDatabase(loadConfig({ DATABASE_URL: small.databaseUrl }).database)
     try {
-      const smallApi = client(small.baseUrl)
+      const smallApi = client(small)
       for (const id of [1, 2]) await smallApi.createAccount(id, '10')
       const { transfer, reads, first } = await outside.transaction().execute(async (holder) => {
         await sql`SELECT * FROM accounts WHERE account_id = 2 FOR UPDATE`.execute(holder)

@@ -2,7 +2,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closedPort } from './support/closed-port.js'
-import { client, freshDatabaseUrl, type Reply, type RunningService, startService } from './support/service.js'
+import { parseAccountRanges } from '../../src/domain/access.js'
+import { client, createKey, freshDatabaseUrl, type Reply, type RunningService, startService, UNKNOWN_KEY } from './support/service.js'
 
 // What the service answers, compared with what its own OpenAPI document (/docs/json) declares for
 // that path, method and status: the media type, the body's shape (as a closed schema: no field the
@@ -27,8 +28,10 @@ const isInternalError = (key: string) => key.endsWith(' 500')
 
 let service: RunningService
 let unreachable: RunningService
+let limited: RunningService
 let api: ReturnType<typeof client>
-let down: ReturnType<typeof client>
+/** By the prefix of a path in `declared`: `down:/v1/…` asks the service whose database is unreachable, and so on. */
+const via: Record<string, ReturnType<typeof client>> = {}
 let doc: Document
 const ajv = addFormats.default(new Ajv2020({ strict: true, allErrors: true }))
 const exercised = new Set<string>()
@@ -49,9 +52,10 @@ function templateOf(path: string): string | undefined {
 
 /** Sends the request and checks the answer against the document; returns it for more checks. */
 async function declared(method: string, path: string, status: number, body?: unknown, headers?: Record<string, string>) {
-  const reply = await (path.startsWith('down:') ? down : api).send(method, path.replace(/^down:/, ''), body, headers)
+  const [, prefix, bare = path] = /^(?:(\w+):)?(\/.*)$/.exec(path) ?? []
+  const reply = await (prefix ? (via[prefix] as ReturnType<typeof client>) : api).send(method, bare, body, headers)
   expect(reply.status, reply.text).toBe(status)
-  const template = templateOf(path.replace(/^down:/, ''))
+  const template = templateOf(bare)
   expect(template, `${path} is not in the document`).toBeDefined()
   const operation = doc.paths[template as string]?.[method.toLowerCase()]
   expect(operation, `${method} ${template} is not in the document`).toBeDefined()
@@ -64,8 +68,8 @@ async function declared(method: string, path: string, status: number, body?: unk
   expect(Object.keys(response?.content ?? {}), `${key}: content type`).toContain(mediaType)
   const validate = ajv.compile(closed(response?.content?.[mediaType]?.schema) as object)
   expect(validate(reply.body) ? [] : validate.errors, `${key}: ${reply.text}`).toEqual([])
-  if (reply.headers.has('idempotent-replayed')) {
-    expect(Object.keys(response?.headers ?? {}), `${key}: headers`).toContain('Idempotent-Replayed')
+  for (const header of ['Idempotent-Replayed', 'WWW-Authenticate', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']) {
+    if (reply.headers.has(header)) expect(Object.keys(response?.headers ?? {}), `${key}: headers`).toContain(header)
   }
   return reply
 }
@@ -77,13 +81,24 @@ beforeAll(async () => {
     env: { DB_CONNECT_TIMEOUT_MS: '500', DB_ACQUIRE_TIMEOUT_MS: '1000' },
     migrate: false,
   })
-  api = client(service.baseUrl)
-  down = client(unreachable.baseUrl)
+  // One request an hour per key, the first spent at once: every route then answers 429.
+  limited = await startService({ databaseUrl: freshDatabaseUrl('openapi_limited'), env: { RATE_LIMIT_PER_KEY: '1/h', RATE_LIMIT_PER_KEY_BURST: '1' } })
+  api = client(service)
+  via.down = client(unreachable.baseUrl, UNKNOWN_KEY)
+  via.limited = client(limited)
+  await via.limited.get('/v1/accounts/1')
+  via.anonymous = client(service.baseUrl)
+  via.wrong = client(service.baseUrl, UNKNOWN_KEY)
+  via.reader = client(service.baseUrl, (await createKey(service.databaseUrl, { scopes: new Set(['accounts:read', 'transfers:read']), accounts: undefined })).text)
+  via.writer = client(service.baseUrl, (await createKey(service.databaseUrl, { scopes: new Set(['accounts:write', 'transfers:write']), accounts: undefined })).text)
+  const all = new Set(['accounts:read', 'accounts:write', 'transfers:read', 'transfers:write'] as const)
+  via.bounded = client(service.baseUrl, (await createKey(service.databaseUrl, { scopes: all, accounts: parseAccountRanges('1001') })).text)
   doc = (await api.get('/docs/json')).body
 })
 afterAll(async () => {
   await service?.stop()
   await unreachable?.stop()
+  await limited?.stop()
 })
 
 const json = { 'content-type': 'application/json' }
@@ -101,6 +116,24 @@ describe('the OpenAPI document', () => {
         }
       }
     }
+  })
+
+  it('names the scope of every operation but the health checks, and the bearer scheme', () => {
+    expect((doc as any).components.securitySchemes.apiKey).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer' }))
+    const scopes = Object.fromEntries(
+      Object.entries(doc.paths).flatMap(([template, operations]) =>
+        Object.entries(operations).map(([method, operation]) => [`${method.toUpperCase()} ${template}`, (operation as any).security]),
+      ),
+    )
+    expect(scopes).toEqual({
+      'POST /v1/accounts': [{ apiKey: ['accounts:write'] }],
+      'GET /v1/accounts/{account_id}': [{ apiKey: ['accounts:read'] }],
+      'GET /v1/accounts/{account_id}/transfers': [{ apiKey: ['transfers:read'] }],
+      'POST /v1/transfers': [{ apiKey: ['transfers:write'] }],
+      'GET /v1/transfers/{transfer_id}': [{ apiKey: ['transfers:read'] }],
+      'GET /livez': undefined,
+      'GET /readyz': undefined,
+    })
   })
 
   it('declares the Idempotency-Key header on both POSTs', () => {
@@ -128,6 +161,11 @@ describe('what the service answers is what the document declares', () => {
     await declared('POST', '/v1/accounts', 413, JSON.stringify({ ...account(4004), pad: 'x'.repeat(65 * 1024) }))
     await declared('POST', '/v1/accounts', 415, JSON.stringify(account(4004)), { 'content-type': 'text/plain' })
     await declared('POST', 'down:/v1/accounts', 503, account(4004))
+    await declared('POST', 'anonymous:/v1/accounts', 401, account(4004))
+    await declared('POST', 'wrong:/v1/accounts', 401, account(4004))
+    await declared('POST', 'reader:/v1/accounts', 403, account(4004))
+    expect((await declared('POST', 'bounded:/v1/accounts', 403, account(4004))).body.code).toBe('ACCOUNT_FORBIDDEN')
+    await declared('POST', 'limited:/v1/accounts', 429, account(4004))
   })
 
   it('GET /v1/accounts/{account_id}', async () => {
@@ -136,6 +174,10 @@ describe('what the service answers is what the document declares', () => {
     await declared('GET', '/v1/accounts/0123', 400)
     await declared('GET', '/v1/accounts/4242', 404)
     await declared('GET', 'down:/v1/accounts/1001', 503)
+    await declared('GET', 'anonymous:/v1/accounts/1001', 401)
+    await declared('GET', 'writer:/v1/accounts/1001', 403)
+    expect((await declared('GET', 'bounded:/v1/accounts/2002', 404)).body.code).toBe('ACCOUNT_NOT_FOUND')
+    await declared('GET', 'limited:/v1/accounts/1001', 429)
   })
 
   let transferId = ''
@@ -158,6 +200,10 @@ describe('what the service answers is what the document declares', () => {
     await declared('POST', '/v1/transfers', 413, JSON.stringify({ ...transfer(1001, 2002, '1'), pad: 'x'.repeat(65 * 1024) }))
     await declared('POST', '/v1/transfers', 415, JSON.stringify(transfer(1001, 2002, '1')), { 'content-type': 'application/xml' })
     await declared('POST', 'down:/v1/transfers', 503, transfer(1001, 2002, '1'))
+    await declared('POST', 'anonymous:/v1/transfers', 401, transfer(1001, 2002, '1'))
+    await declared('POST', 'reader:/v1/transfers', 403, transfer(1001, 2002, '1'))
+    expect((await declared('POST', 'bounded:/v1/transfers', 403, transfer(2002, 1001, '1'))).body.code).toBe('ACCOUNT_FORBIDDEN')
+    await declared('POST', 'limited:/v1/transfers', 429, transfer(1001, 2002, '1'))
   })
 
   it('GET /v1/transfers/{transfer_id}', async () => {
@@ -165,6 +211,9 @@ describe('what the service answers is what the document declares', () => {
     await declared('GET', '/v1/transfers/not-a-uuid', 400)
     await declared('GET', '/v1/transfers/019aab1c-4b91-7000-b107-b602d893984e', 404)
     await declared('GET', `down:/v1/transfers/${transferId}`, 503)
+    await declared('GET', `anonymous:/v1/transfers/${transferId}`, 401)
+    await declared('GET', `writer:/v1/transfers/${transferId}`, 403)
+    await declared('GET', `limited:/v1/transfers/${transferId}`, 429)
   })
 
   it('GET /v1/accounts/{account_id}/transfers', async () => {
@@ -176,6 +225,9 @@ describe('what the service answers is what the document declares', () => {
     await declared('GET', '/v1/accounts/1001/transfers?cursor=bm90LWEtY3Vyc29y', 400)
     await declared('GET', '/v1/accounts/4242/transfers', 404)
     await declared('GET', 'down:/v1/accounts/1001/transfers', 503)
+    await declared('GET', 'anonymous:/v1/accounts/1001/transfers', 401)
+    await declared('GET', 'writer:/v1/accounts/1001/transfers', 403)
+    await declared('GET', 'limited:/v1/accounts/1001/transfers', 429)
   })
 
   it('GET /livez and /readyz', async () => {

@@ -3,11 +3,12 @@ import { promisify } from 'node:util'
 import openapiTS, { astToString } from 'openapi-typescript'
 import ts from 'typescript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readmeExamples } from './support/readme-examples.js'
+import { quickStartKeyCommand, readmeExamples } from './support/readme-examples.js'
 import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
 
 // The README's "Using it" examples, run as written (curl and bash, the port aside) against a fresh
-// service, print what the README says they print; and a client generated from the service's
+// service, with the API key its quick start creates (its command run as written too), print what
+// the README says they print; and a client generated from the service's
 // OpenAPI document with openapi-typescript accepts every body they send and every answer they show.
 
 const run = promisify(execFile)
@@ -20,12 +21,20 @@ const normalized = (lines: string[]) =>
       .replace(/\r$/, '')
       .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
       .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z/g, '<time>')
-      .replace(/"next_cursor":"[^"]+"/g, '"next_cursor":"<cursor>"'),
+      .replace(/"next_cursor":"[^"]+"/g, '"next_cursor":"<cursor>"')
+      .replace(/"created_by":"[a-z2-7]{12}"/g, '"created_by":"<key id>"'),
   )
 
 let service: RunningService
+/** The key the quick start's command made, which the examples send. */
+let key = ''
 beforeAll(async () => {
-  service = await startService({ databaseUrl: freshDatabaseUrl('readme') })
+  // The default rate limit, which the README shows.
+  service = await startService({ databaseUrl: freshDatabaseUrl('readme'), env: { RATE_LIMIT_PER_KEY: '1000/s' } })
+  const made = await run('bash', ['-c', `set -euo pipefail\n${quickStartKeyCommand()}\nprintf %s "$TRANSFERS_KEY"`], {
+    env: { ...process.env, DATABASE_URL: service.databaseUrl },
+  })
+  key = made.stdout
 })
 afterAll(() => service?.stop())
 
@@ -35,16 +44,22 @@ describe('the README examples', () => {
     expect(examples.flatMap((example) => example.calls).length).toBeGreaterThanOrEqual(10)
   })
 
+  it('create a key that the service takes', () => {
+    expect(key).toMatch(/^itk_[a-z2-7]{12}_[A-Za-z0-9_-]{43}$/)
+  })
+
   it('print what the README says, in order, against a fresh database', async () => {
     const address = new URL(service.baseUrl).host
     for (const example of examples) {
-      const { stdout } = await run('bash', ['-c', `set -euo pipefail\n${example.code.replaceAll('localhost:9999', address)}`])
+      const { stdout } = await run('bash', ['-c', `set -euo pipefail\n${example.code.replaceAll('localhost:9999', address)}`], {
+        env: { ...process.env, TRANSFERS_KEY: key },
+      })
       expect(normalized(stdout.trimEnd().split('\n')), example.code).toEqual(normalized(example.printed))
     }
   })
 
   it('type-check against a client generated from /docs/json', async () => {
-    const types = astToString(await openapiTS((await client(service.baseUrl).get('/docs/json')).body))
+    const types = astToString(await openapiTS((await client(service).get('/docs/json')).body))
     const checks = examples
       .flatMap((example) => example.calls)
       .flatMap(({ method, path, body, answers }, n) => {

@@ -95,7 +95,7 @@ describe('traces of a running service', () => {
       // Access-log lines are written at debug.
       LOG_LEVEL: 'debug',
     })
-    api = client(service.baseUrl)
+    api = client(service)
     expect((await api.createAccount(1001, '500')).status).toBe(201)
     expect((await api.createAccount(2002, '0')).status).toBe(201)
     // The service listens before its Redis connection is up; the traces below need the cache working.
@@ -157,7 +157,7 @@ describe('traces of a running service', () => {
       BATCH_MAX_IN_FLIGHT: '1',
       REDIS_URL: '',
     })
-    const batchedApi = client(batched.baseUrl)
+    const batchedApi = client(batched)
     const ids = Array.from({ length: 12 }, (_, i) => 100 + i)
     for (const id of ids) expect((await batchedApi.createAccount(id, '10')).status).toBe(201)
     const callers = ids.map(() => traceparent())
@@ -288,7 +288,7 @@ describe('traces of a running service', () => {
     // A long batch delay: without the flush on shutdown, this trace would never leave the process.
     const slow = await startService('tracing_flush', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '600000' })
     const caller = traceparent()
-    expect((await client(slow.baseUrl).send('GET', '/v1/accounts/1', undefined, { traceparent: caller.header })).status).toBe(404)
+    expect((await client(slow).send('GET', '/v1/accounts/1', undefined, { traceparent: caller.header })).status).toBe(404)
     expect(await stop(slow)).toBe(0)
     expect(receiver.spans().filter((span) => span.traceId === caller.traceId).map((span) => span.name)).toContain('get-account')
   })
@@ -305,7 +305,7 @@ describe('tracing settings, switched off, without a collector', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_BSP_SCHEDULE_DELAY: '50',
     })
-    const api = client(service.baseUrl)
+    const api = client(service)
     expect((await api.createAccount(1001, '5')).status).toBe(201)
     expect((await api.get('/v1/accounts/1001')).status).toBe(200)
     // Were the SDK running, the shutdown flush would have delivered these spans before the exit.
@@ -324,7 +324,7 @@ describe('tracing settings, switched off, without a collector', () => {
       OTEL_EXPORTER_OTLP_TIMEOUT: '500',
       OTEL_BSP_SCHEDULE_DELAY: '50',
     })
-    const api = client(service.baseUrl)
+    const api = client(service)
     expect((await api.createAccount(1001, '5')).status).toBe(201)
     expect((await api.createAccount(2002, '0')).status).toBe(201)
     expect((await api.transfer(1001, 2002, '1')).status).toBe(201)
@@ -352,7 +352,7 @@ describe('tracing settings, switched off, without a collector', () => {
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/collector/traces`,
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
     })
-    const api = client(service.baseUrl)
+    const api = client(service)
     expect((await api.createAccount(1001, '10')).status).toBe(201)
     expect((await api.createAccount(2002, '0')).status).toBe(201)
     const caller = traceparent()
@@ -395,7 +395,7 @@ describe('tracing settings, switched off, without a collector', () => {
       OTEL_TRACES_SAMPLER_ARG: '0',
     })
     expect(service.logLines().find((line) => line.msg === 'telemetry')).toMatchObject({ sampler: 'parentbased_traceidratio 0' })
-    const api = client(service.baseUrl)
+    const api = client(service)
     for (let i = 0; i < 20; i++) expect((await api.get('/v1/accounts/7')).status).toBe(404)
     const caller = traceparent()
     expect((await api.send('GET', '/v1/accounts/8', undefined, { traceparent: caller.header })).status).toBe(404)

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closedPort } from './support/closed-port.js'
-import { client, type RunningService, startService } from './support/service.js'
+import { client, type RunningService, startService, UNKNOWN_KEY } from './support/service.js'
 
 /** A TCP server that accepts connections and never says a word: a MariaDB that hangs. */
 async function blackhole(): Promise<{ port: number; close(): Promise<void> }> {
@@ -40,7 +40,8 @@ describe.each([
       env: bounds,
       migrate: false,
     })
-    api = client(service.baseUrl)
+    // No key can be checked: every route but the health checks answers 503, as their handlers would.
+    api = client(service.baseUrl, UNKNOWN_KEY)
   })
   afterAll(async () => {
     await service.stop()

@@ -23,6 +23,17 @@ const finals = (result: ReturnType<typeof applyBatch>) =>
   Object.fromEntries(result.changes.map(({ after }) => [after.id, `${after.version}:${after.balance.toString()}`]))
 
 describe('applyBatch', () => {
+  it('records the key that asked: on the transfer, and on an account it opens, through later changes in the batch', () => {
+    const result = applyBatch(
+      accounts(account(1, '10')),
+      [{ ...open(2, '0'), createdBy: 'opener' } as Command, { ...transfer(1, 2, '3'), createdBy: 'payer' } as Command, transfer(1, 2, '1')],
+      AT,
+    )
+    const transfers = result.outcomes.flatMap((outcome) => (outcome.kind === 'transferred' ? [outcome.transfer.createdBy] : []))
+    expect(transfers).toEqual(['payer', null])
+    expect(Object.fromEntries(result.changes.map((change) => [change.after.id, change.createdBy]))).toEqual({ 1: undefined, 2: 'opener' })
+  })
+
   it('applies commands in order, each on the balances the ones before it left', async () => {
     // 2 has nothing until the first transfer credits it.
     const result = applyBatch(accounts(account(1, '10'), account(2, '0'), account(3, '0')), [transfer(1, 2, '10'), transfer(2, 3, '4')], AT)

@@ -10,7 +10,7 @@ const scripts = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8'))
   .scripts
 
 /** The tasks whose arguments (after `task <name> --`) reach the npm script. */
-const PASSES_ARGUMENTS = ['test', 'load', 'up', 'down']
+const PASSES_ARGUMENTS = ['test', 'load', 'keys', 'up', 'down']
 
 /**
  * The npm script a command calls, and whether it passes the task's arguments on. `npm start` and
@@ -26,7 +26,9 @@ const { default: defaultTask, ...tasks } = taskfile.tasks
 
 describe('Taskfile.yml', () => {
   it('offers the tasks the README promises', () => {
-    expect(Object.keys(tasks)).toEqual(expect.arrayContaining(['run', 'test', 'load', 'migrate', 'up', 'down', 'cluster', 'cluster-down', 'test-cluster']))
+    expect(Object.keys(tasks)).toEqual(
+      expect.arrayContaining(['run', 'test', 'load', 'migrate', 'keys', 'up', 'down', 'cluster', 'cluster-down', 'test-cluster']),
+    )
   })
 
   it('lists the tasks when run without one', () => {

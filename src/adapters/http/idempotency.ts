@@ -34,8 +34,12 @@ function canonicalJson(value: unknown): string {
  */
 export function idempotencyOf<O extends Applied>(request: FastifyRequest, render: (outcome: O) => StoredResponse): Idempotency<O> | undefined {
   // The schema admitted one string of visible ASCII, or nothing.
-  const key = request.headers['idempotency-key']
-  if (typeof key !== 'string') return undefined
+  const header = request.headers['idempotency-key']
+  if (typeof header !== 'string') return undefined
+  // Each API key has keys of its own: callers who pick the same Idempotency-Key never meet. A space
+  // cannot occur in the header, so no key of one caller can spell another's.
+  const keyId = request.caller?.keyId
+  const key = keyId ? `${keyId} ${header}` : header
   const path = request.url.split('?')[0]
   const fingerprint = createHash('sha256').update(`${request.method} ${path}\n${canonicalJson(request.body)}`).digest('hex')
   return {

@@ -7,7 +7,15 @@ import { AccountId } from './schemas.js'
 // rendered text (see problems.ts), so their schemas only describe; test/e2e/openapi.test.ts checks
 // that what the service answers is what this declares.
 
-const REPLAYED = {
+/** A response header as a JSON schema with its description (@fastify/swagger makes the OpenAPI header of it). */
+interface HeaderSpec {
+  type: 'string' | 'integer'
+  description: string
+  enum?: string[]
+  minimum?: number
+}
+
+const REPLAYED: Record<string, HeaderSpec> = {
   'Idempotent-Replayed': {
     type: 'string',
     enum: ['true'],
@@ -15,10 +23,28 @@ const REPLAYED = {
   },
 }
 
+/** On every answer of a rate-limited route: the caller's token bucket (per API key, or per client address without one). */
+const RATE_LIMIT: Record<string, HeaderSpec> = {
+  'RateLimit-Limit': { type: 'integer', minimum: 1, description: 'Requests the bucket holds at most (its burst)' },
+  'RateLimit-Remaining': { type: 'integer', minimum: 0, description: 'Requests left in the bucket, as this instance knows it' },
+  'RateLimit-Reset': { type: 'integer', minimum: 0, description: 'Seconds until the bucket is full again' },
+}
+
+/** Headers a refusal carries, by its code. */
+const HEADERS_OF: Partial<Record<ErrorCode, Record<string, HeaderSpec>>> = {
+  UNAUTHENTICATED: {
+    'WWW-Authenticate': { type: 'string', description: 'Bearer realm="internal-transfers", with error="invalid_token" when a key was sent' },
+  },
+  INSUFFICIENT_SCOPE: {
+    'WWW-Authenticate': { type: 'string', description: 'Bearer realm="internal-transfers", error="insufficient_scope", scope="<the scope needed>"' },
+  },
+  RATE_LIMITED: { 'Retry-After': { type: 'integer', minimum: 1, description: 'Seconds until a request may succeed again' } },
+}
+
 /** One response of the document; fastify types the handler's reply from `schema`. */
 export interface ResponseSpec<T extends TSchema = TSchema> {
   description: string
-  headers?: typeof REPLAYED
+  headers?: Record<string, HeaderSpec>
   content: Record<string, { schema: T }>
 }
 
@@ -65,16 +91,26 @@ export function responses<S extends Record<number, ResponseSpec>>({
   const byStatus = new Map<number, ErrorCode[]>()
   const inRegistryOrder = (Object.keys(ERRORS) as ErrorCode[]).filter((code) => codes.includes(code))
   for (const code of inRegistryOrder) byStatus.set(ERRORS[code].status, [...(byStatus.get(ERRORS[code].status) ?? []), code])
+  const limited = codes.includes('RATE_LIMITED') ? RATE_LIMIT : {}
+  const withHeaders = (spec: ResponseSpec, headers: Record<string, HeaderSpec>): ResponseSpec =>
+    Object.keys(headers).length > 0 ? { ...spec, headers } : spec
   const result: Record<number, ResponseSpec> = {}
   for (const [status, spec] of Object.entries(success)) {
-    result[Number(status)] = replayable ? { ...spec, headers: REPLAYED } : spec
+    result[Number(status)] = withHeaders(spec, { ...limited, ...(replayable ? REPLAYED : {}) })
   }
   for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
-    result[status] = {
-      description: group.map((code) => `${code}: ${ERRORS[code].title}`).join('; '),
-      ...(replayable && group.some((code) => ERRORS[code].kept) ? { headers: REPLAYED } : {}),
-      content: { 'application/problem+json': { schema: problemSchema(status, group) } },
+    const headers = {
+      ...limited,
+      ...Object.assign({}, ...group.map((code) => HEADERS_OF[code] ?? {})),
+      ...(replayable && group.some((code) => ERRORS[code].kept) ? REPLAYED : {}),
     }
+    result[status] = withHeaders(
+      {
+        description: group.map((code) => `${code}: ${ERRORS[code].title}`).join('; '),
+        content: { 'application/problem+json': { schema: problemSchema(status, group) } },
+      },
+      headers,
+    )
   }
   // Typed as the successes alone: fastify types a handler's reply from this, and handlers return only
   // successes (problems are rendered text, sent by the error handler or sendRendered).
@@ -83,6 +119,8 @@ export function responses<S extends Record<number, ResponseSpec>>({
 
 /** Refusals any route may give: an invalid parameter, query or header, and a failure of the service. */
 export const EVERY_ROUTE: ErrorCode[] = ['VALIDATION_FAILED', 'INTERNAL_ERROR']
+/** Refusals of a route that needs an API key: none valid (401), a scope missing (403), its bucket empty (429). */
+export const AUTHENTICATED: ErrorCode[] = ['UNAUTHENTICATED', 'INSUFFICIENT_SCOPE', 'RATE_LIMITED']
 /** Refusals of a route that reads a JSON body. */
 export const JSON_BODY: ErrorCode[] = ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']
 /** A route that asks MariaDB (a cached read too, on a miss). */

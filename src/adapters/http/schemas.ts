@@ -37,12 +37,17 @@ export const TransferBody = Type.Object(
   { additionalProperties: false },
 )
 
+const CreatedBy = Type.Union([Type.String({ pattern: '^[a-z2-7]{12}$' }), Type.Null()], {
+  description: 'the id of the API key that made it (never the key itself); null when authentication was off',
+})
+
 export const TransferView = Type.Object({
   transfer_id: Type.String({ format: 'uuid', description: 'UUIDv7' }),
   source_account_id: AccountId,
   destination_account_id: AccountId,
   amount: Amount,
   created_at: Type.String({ format: 'date-time' }),
+  created_by: CreatedBy,
 })
 
 export const TransferIdParams = Type.Object(
@@ -75,6 +80,7 @@ export const HistoryView = Type.Object({
       destination_account_id: AccountId,
       amount: Amount,
       created_at: Type.String({ format: 'date-time' }),
+      created_by: CreatedBy,
       direction: Type.Union([Type.Literal('incoming'), Type.Literal('outgoing')]),
     }),
   ),

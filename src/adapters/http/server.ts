@@ -8,6 +8,7 @@ import type { GetTransfer } from '../../app/get-transfer.js'
 import type { ListAccountTransfers } from '../../app/list-account-transfers.js'
 import type { TransferFunds } from '../../app/transfer-funds.js'
 import type { Readiness } from '../../ports/readiness.js'
+import { type AccessSettings, accessControl, requireAnyKey, SECURITY_SCHEME } from './access.js'
 import { DebugAccessLog } from './access-log.js'
 import { methodNotAllowed } from './method-not-allowed.js'
 import { errorHandler, notFoundHandler } from './problems.js'
@@ -23,6 +24,10 @@ export interface ServerDeps {
   getTransfer: GetTransfer
   listAccountTransfers: ListAccountTransfers
   readiness: Readiness
+  /** Who may call what, and how often. */
+  access: AccessSettings
+  /** `open`: /docs for anyone; `key`: for any valid API key; `off`: not served. */
+  docs: 'open' | 'key' | 'off'
   /** A pino logger; without one the server logs nothing. */
   logger?: FastifyBaseLogger
   /** Cross-cutting additions (e.g. tracing hooks), applied before the routes. */
@@ -64,6 +69,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   for (const extend of deps.extensions ?? []) extend(app)
+  accessControl(app, deps.access)
   const otherMethods = methodNotAllowed(app)
 
   await app.register(swagger, {
@@ -76,11 +82,26 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           'Account balances and transfers. Money is a decimal string in plain notation, never a JSON number. ' +
           'Errors are RFC 9457 application/problem+json with a stable `code`; besides those each operation lists, ' +
           'a path that does not exist is 404 ROUTE_NOT_FOUND and a method a path does not serve is 405 ' +
-          'METHOD_NOT_ALLOWED with an Allow header.',
+          'METHOD_NOT_ALLOWED with an Allow header. Every operation but the health checks needs an API key ' +
+          '(`Authorization: Bearer <key>`) holding the scope it names, and is rate limited per key (per client ' +
+          'address without a valid key): every answer carries RateLimit-Limit, RateLimit-Remaining and ' +
+          'RateLimit-Reset, a 429 Retry-After too. A key limited to some accounts reads the others as 404 and ' +
+          'may not open or debit them (403 ACCOUNT_FORBIDDEN).',
+      },
+      components: {
+        securitySchemes: {
+          [SECURITY_SCHEME]: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key made with `npm run keys -- create`; each operation names the scope it needs.',
+          },
+        },
       },
     },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  if (deps.docs !== 'off') {
+    await app.register(swaggerUi, { routePrefix: '/docs', ...(deps.docs === 'key' ? { uiHooks: { onRequest: requireAnyKey } } : {}) })
+  }
 
   await app.register(healthRoutes, { readiness: deps.readiness })
   await app.register(accountRoutes, deps)

@@ -14,5 +14,6 @@ export function toTransferView(transfer: Transfer): Static<typeof TransferView> 
     destination_account_id: transfer.destinationAccountId,
     amount: transfer.amount.toString(),
     created_at: transfer.createdAt.toISOString(),
+    created_by: transfer.createdBy,
   }
 }

@@ -35,24 +35,21 @@ export class MariadbAccountWrites implements AccountWrites {
 
   write(changes: readonly AccountChange[]): void {
     const updated = changes.filter((change) => change.before !== undefined).map((change) => change.after)
-    const inserted = changes.filter((change) => change.before === undefined).map((change) => change.after)
-    const values = (accounts: readonly Account[]) => ({
-      sql: accounts.map(() => '(?, ?, ?)').join(', '),
-      parameters: accounts.flatMap((account) => [account.id, account.balance.toString(), account.version]),
-    })
+    const opened = changes.filter((change) => change.before === undefined)
     if (updated.length > 0) {
       // Rows this transaction has locked, so each finds its duplicate and is updated: one
       // primary-key lookup per row, where an UPDATE … CASE would compare every row with every case.
-      const rows = values(updated)
       this.tx.queue({
-        sql: `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ${rows.sql} ON DUPLICATE KEY UPDATE balance = VALUES(balance), version = VALUES(version)`,
-        parameters: rows.parameters,
+        sql: `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ${updated.map(() => '(?, ?, ?)').join(', ')} ON DUPLICATE KEY UPDATE balance = VALUES(balance), version = VALUES(version)`,
+        parameters: updated.flatMap((account) => [account.id, account.balance.toString(), account.version]),
       })
     }
-    if (inserted.length > 0) {
+    if (opened.length > 0) {
       // A plain INSERT: an id someone else opened meanwhile fails the batch rather than being overwritten.
-      const rows = values(inserted)
-      this.tx.queue({ sql: `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ${rows.sql}`, parameters: rows.parameters })
+      this.tx.queue({
+        sql: `INSERT INTO accounts (${ACCOUNT_COLUMNS}, created_by) VALUES ${opened.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        parameters: opened.flatMap(({ after, createdBy }) => [after.id, after.balance.toString(), after.version, createdBy ?? null]),
+      })
     }
   }
 

@@ -4,6 +4,7 @@ import * as accountsAndTransfers from './migrations/0001-accounts-and-transfers.
 import * as idempotencyKeys from './migrations/0002-idempotency-keys.js'
 import * as transferIfUnchanged from './migrations/0003-transfer-if-unchanged.js'
 import * as dropTransferIfUnchanged from './migrations/0004-drop-transfer-if-unchanged.js'
+import * as apiKeys from './migrations/0005-api-keys.js'
 
 /** Listed here rather than read from disk, so the same code runs from src and from dist. */
 const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0002-idempotency-keys': idempotencyKeys,
   '0003-transfer-if-unchanged': transferIfUnchanged,
   '0004-drop-transfer-if-unchanged': dropTransferIfUnchanged,
+  '0005-api-keys': apiKeys,
 }
 
 /**

@@ -6,6 +6,8 @@ export interface AccountsTable {
   /** DECIMAL(38,18); mysql2 returns it as a string, which keeps it exact. */
   balance: string
   version: number
+  /** The API key that opened it; NULL with authentication off. */
+  created_by: string | null
   created_at: Generated<Date>
   updated_at: Generated<Date>
 }
@@ -16,6 +18,8 @@ export interface TransfersTable {
   destination_account_id: number
   amount: string
   created_at: ColumnType<Date, Date, never>
+  /** The API key that made it; NULL with authentication off. */
+  created_by: string | null
 }
 
 export interface IdempotencyKeysTable {
@@ -27,8 +31,21 @@ export interface IdempotencyKeysTable {
   expires_at: Date
 }
 
+export interface ApiKeysTable {
+  api_key_id: string
+  name: string
+  secret_digest: Buffer
+  /** Comma-separated scopes. */
+  scopes: string
+  /** `1001,2000-2999`, or NULL for every account. */
+  accounts: string | null
+  created_at: Date
+  revoked_at: Date | null
+}
+
 export interface Database {
   accounts: AccountsTable
   transfers: TransfersTable
   idempotency_keys: IdempotencyKeysTable
+  api_keys: ApiKeysTable
 }

@@ -6,11 +6,11 @@ import type { HistoryCursor, TransferRecords } from '../../ports/transfer-record
 import { translate } from './driver-errors.js'
 import type { Database, TransfersTable } from './tables.js'
 
-type TransferRow = Pick<TransfersTable, 'transfer_id' | 'source_account_id' | 'destination_account_id' | 'amount'> & {
+type TransferRow = Pick<TransfersTable, 'transfer_id' | 'source_account_id' | 'destination_account_id' | 'amount' | 'created_by'> & {
   created_at: Date
 }
 
-const COLUMNS = ['transfer_id', 'source_account_id', 'destination_account_id', 'amount', 'created_at'] as const
+const COLUMNS = ['transfer_id', 'source_account_id', 'destination_account_id', 'amount', 'created_at', 'created_by'] as const
 
 function rowToTransfer(row: TransferRow): Transfer {
   const amount = Money.parse(row.amount)
@@ -21,6 +21,7 @@ function rowToTransfer(row: TransferRow): Transfer {
     destinationAccountId: Number(row.destination_account_id),
     amount,
     createdAt: row.created_at,
+    createdBy: row.created_by,
   }
 }
 
@@ -55,7 +56,7 @@ export class MariadbTransferRecords implements TransferRecords {
       ? sql`AND (created_at < ${after.createdAt} OR (created_at = ${after.createdAt} AND transfer_id < ${after.transferId}))`
       : sql``
     const branch = (column: 'source_account_id' | 'destination_account_id') => sql`(
-      SELECT transfer_id, source_account_id, destination_account_id, amount, created_at FROM transfers
+      SELECT transfer_id, source_account_id, destination_account_id, amount, created_at, created_by FROM transfers
       WHERE ${sql.ref(column)} = ${accountId} ${older}
       ORDER BY created_at DESC, transfer_id DESC LIMIT ${limit})`
     return sql<TransferRow>`SELECT * FROM (${branch('source_account_id')} UNION ALL ${branch('destination_account_id')}) AS page

@@ -9,14 +9,15 @@ export class MariadbTransferWrites implements TransferWrites {
     if (transfers.length === 0) return
     this.tx.queue({
       sql:
-        'INSERT INTO transfers (transfer_id, source_account_id, destination_account_id, amount, created_at) VALUES ' +
-        transfers.map(() => '(?, ?, ?, ?, ?)').join(', '),
+        'INSERT INTO transfers (transfer_id, source_account_id, destination_account_id, amount, created_at, created_by) VALUES ' +
+        transfers.map(() => '(?, ?, ?, ?, ?, ?)').join(', '),
       parameters: transfers.flatMap((transfer) => [
         transfer.id,
         transfer.sourceAccountId,
         transfer.destinationAccountId,
         transfer.amount.toString(),
         transfer.createdAt,
+        transfer.createdBy,
       ]),
     })
   }

@@ -1,5 +1,6 @@
 import { type Context, context, type Link, trace } from '@opentelemetry/api'
 import type { BatchScope } from '../../ports/batch-scope.js'
+import { withoutApiKey } from './caller.js'
 import { recordFailure } from './failures.js'
 
 const tracer = trace.getTracer('internal-transfers')
@@ -23,7 +24,8 @@ export const batchSpans: BatchScope = {
     const [only] = contexts
     if (contexts.length === 1 && only) return context.with(only, work)
     const recorded = contexts.filter((carried) => trace.getSpan(carried)?.isRecording())
-    const parent = recorded[0] ?? contexts[0] ?? context.active()
+    // The batch serves the requests of every key it carries: its spans name none of them.
+    const parent = withoutApiKey(recorded[0] ?? contexts[0] ?? context.active())
     const links: Link[] = recorded.slice(1).flatMap((carried) => {
       const span = trace.getSpan(carried)
       return span ? [{ context: span.spanContext() }] : []

@@ -1,4 +1,5 @@
 import { type Attributes, type Span, SpanKind, trace } from '@opentelemetry/api'
+import { tagWithApiKey } from './caller.js'
 import { recordFailure } from './failures.js'
 
 const tracer = trace.getTracer('internal-transfers')
@@ -18,7 +19,7 @@ export interface ClientCall {
 export function startClientSpan(describe: () => ClientCall): Span | undefined {
   if (!trace.getActiveSpan()?.isRecording()) return undefined
   const { name, attributes } = describe()
-  return tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes })
+  return tagWithApiKey(tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }))
 }
 
 /** Ends a span from startClientSpan, marked as failed when the call failed. */

@@ -9,6 +9,7 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions'
 import type { FastifyInstance } from 'fastify'
+import { ATTR_API_KEY_ID, withApiKey } from './caller.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,7 +29,8 @@ const tracer = trace.getTracer('internal-transfers')
  * and patches the request and response emitters for every request before the sampler has
  * spoken, about 17 µs of the 71 µs of CPU a cached read took with nothing sampled (load
  * harness). Here an unsampled request costs a span object and three context switches;
- * attributes are built only for recorded spans.
+ * attributes are built only for recorded spans. Once the request's API key is known (access.ts,
+ * in onRequest), the server span and every span started for the request carry its id.
  */
 export function traceRequests(app: FastifyInstance): void {
   app.decorateRequest('traceContext', null)
@@ -51,6 +53,14 @@ export function traceRequests(app: FastifyInstance): void {
     context.with(request.traceContext, done)
   })
 
+  // After authentication (onRequest): the spans the handler starts carry the key's id.
+  app.addHook('preParsing', (request, _reply, _payload, done) => {
+    const keyId = request.caller?.keyId
+    if (!keyId || !request.traceContext || !trace.getSpan(request.traceContext)?.isRecording()) return done()
+    request.traceContext = withApiKey(request.traceContext, keyId)
+    context.with(request.traceContext, done)
+  })
+
   // Validation, the handler and the error handler must run inside the request's context. Where
   // AsyncLocalStorage rides on async_hooks (Node 22 by default), a body that arrives in later
   // packets is read on socket events outside the context entered above, so enter it again. On
@@ -66,6 +76,7 @@ export function traceRequests(app: FastifyInstance): void {
     const span = trace.getSpan(request.traceContext)
     if (span?.isRecording()) {
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, reply.statusCode)
+      if (request.caller?.keyId) span.setAttribute(ATTR_API_KEY_ID, request.caller.keyId)
       // A 4xx is the client's mistake, not the server's failure (semantic conventions, server spans).
       if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR })
       span.end()

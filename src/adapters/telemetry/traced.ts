@@ -1,5 +1,6 @@
 import { type Attributes, type Span, trace } from '@opentelemetry/api'
 import { codeOf, isClientFault } from '../../app/errors.js'
+import { tagWithApiKey } from './caller.js'
 import { recordFailure } from './failures.js'
 
 const tracer = trace.getTracer('internal-transfers')
@@ -32,7 +33,7 @@ export function traced<A extends unknown[], R>(
     // Inside a request that is not recorded, the span would not be either: skip its cost.
     trace.getActiveSpan()?.isRecording() === false
       ? fn(...args)
-      : tracer.startActiveSpan(name, { attributes: attributes.input?.(...args) ?? {} }, (span) => run(span, fn, args, attributes))
+      : tracer.startActiveSpan(name, { attributes: attributes.input?.(...args) ?? {} }, (span) => run(tagWithApiKey(span), fn, args, attributes))
 }
 
 async function run<A extends unknown[], R>(span: Span, fn: (...args: A) => Promise<R>, args: A, attributes: SpanAttributes<A, R>) {

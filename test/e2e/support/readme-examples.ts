@@ -21,6 +21,15 @@ export interface ExampleBlock {
 
 const README = new URL('../../../README.md', import.meta.url)
 
+/** The quick start's command that creates an API key into $TRANSFERS_KEY, as written. */
+export function quickStartKeyCommand(): string {
+  const text = readFileSync(README, 'utf8')
+  const section = text.slice(text.indexOf('\n## Quick start'), text.indexOf('\n## Using it'))
+  const line = section.split('\n').find((candidate) => /^export TRANSFERS_KEY=.*keys -- create/.test(candidate))
+  if (!line) throw new Error('the quick start does not create an API key into TRANSFERS_KEY')
+  return line
+}
+
 /**
  * The ```sh blocks of the README's "Using it" section. A printed line `{…} 201` is the answer of
  * the last curl before it whose output is not captured in `$(…)`, else of the last curl before it

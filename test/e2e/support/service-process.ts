@@ -59,7 +59,9 @@ export interface ServiceProcess {
  * It uses the machine's Redis (REDIS_URL or its default); the key prefix follows the database name,
  * and the keys under it are removed when the process exits, as the tests drop its database. Its
  * metrics endpoint gets a free port too (OTEL_EXPORTER_PROMETHEUS_PORT), unless `env` names one:
- * services started side by side must not compete for 9464.
+ * services started side by side must not compete for 9464. Authentication is off (AUTH=off) unless
+ * `env` sets AUTH: the processes' tests are about start-up, drain and traces; auth.test.ts and
+ * rate-limits.test.ts start processes with keys.
  */
 export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
   const serviceEnv = {
@@ -69,6 +71,7 @@ export async function spawnService(env: Record<string, string>): Promise<Service
     LOG_LEVEL: 'info',
     OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
     OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()),
+    AUTH: 'off',
     ...env,
   }
   const child = spawn(process.execPath, startArguments(), { cwd: ROOT, env: serviceEnv, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -6,9 +6,10 @@ import { pino } from 'pino'
 import { inject } from 'vitest'
 import type { Database } from '../../../src/adapters/mariadb/tables.js'
 import type { RedisAccountCache } from '../../../src/adapters/redis/redis-account-cache.js'
-import { buildApplication, migrateDatabase } from '../../../src/application.js'
+import { buildApplication, migrateDatabase, openKeyAdmin } from '../../../src/application.js'
 import { loadConfig } from '../../../src/config.js'
 import type { BatchStats } from '../../../src/adapters/telemetry/batch-stats.js'
+import { FULL_GRANT, type Grant } from '../../../src/domain/access.js'
 import type { AccountRecords } from '../../../src/ports/account-records.js'
 import type { UnitOfWork } from '../../../src/ports/unit-of-work.js'
 
@@ -16,6 +17,30 @@ import type { UnitOfWork } from '../../../src/ports/unit-of-work.js'
 export function freshDatabaseUrl(label: string): string {
   const name = `e2e_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`.slice(0, 64)
   return `${inject('databaseServerUrl')}/${name}`
+}
+
+/** A key of the right format that no database holds: with MariaDB unreachable, what a valid key meets (503). */
+export const UNKNOWN_KEY = `itk_${'a'.repeat(12)}_${'A'.repeat(43)}`
+
+/** A new API key with `grant` in the database at `databaseUrl` (migrated), made as `npm run keys -- create` makes it. */
+export async function createKey(databaseUrl: string, grant: Grant = FULL_GRANT, name = 'e2e'): Promise<{ id: string; text: string }> {
+  const admin = openKeyAdmin(loadConfig({ DATABASE_URL: databaseUrl }))
+  try {
+    const { key, text } = await admin.create({ name, grant })
+    return { id: key.id, text }
+  } finally {
+    await admin.close()
+  }
+}
+
+/** Revokes a key as `npm run keys -- revoke` does. */
+export async function revokeKey(databaseUrl: string, id: string): Promise<void> {
+  const admin = openKeyAdmin(loadConfig({ DATABASE_URL: databaseUrl }))
+  try {
+    await admin.revoke(id)
+  } finally {
+    await admin.close()
+  }
 }
 
 /** Removes a test database so the shared local server does not fill up across runs. */
@@ -36,6 +61,10 @@ export interface RunningService {
   batches: BatchStats
   /** A separate Redis client for the test to inspect keys with. */
   redis: Redis | undefined
+  /** An API key with every scope on every account (authentication on and the database reachable), which `client(service)` sends. */
+  key: string | undefined
+  /** Its id: what the records it makes carry as created_by, and what prefixes its idempotency keys in the table. */
+  keyId: string | undefined
   stop(): Promise<void>
 }
 
@@ -50,12 +79,25 @@ export interface ServiceOptions {
   /** Wraps the real account reads, e.g. to count or hold them. */
   decorateAccountRecords?: (records: AccountRecords) => AccountRecords
   migrate?: boolean
+  /**
+   * False: AUTH=off. By default authentication is on, as in production, with one key of every
+   * scope, and a rate limit per key that no test but those of limits reaches.
+   */
+  auth?: boolean
 }
 
 /** The service as main.ts builds it (the same builder), with real MariaDB (and Redis), on an ephemeral port. */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
-  const config = loadConfig({ DATABASE_URL: options.databaseUrl, REDIS_URL: options.redisUrl ?? '', ...options.env })
+  const config = loadConfig({
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: options.redisUrl ?? '',
+    ...(options.auth === false ? { AUTH: 'off' } : {}),
+    // Limited, as in production, but far above what any test sends: tests of limits set their own.
+    RATE_LIMIT_PER_KEY: '1000000/s',
+    ...options.env,
+  })
   if (options.migrate !== false) await migrateDatabase(config)
+  const made = config.access.auth && options.migrate !== false ? await createKey(options.databaseUrl) : undefined
   const app = await buildApplication(config, {
     // TEST_LOG_LEVEL=error (say) shows what the service logs, e.g. the cause behind a 5xx.
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
@@ -75,6 +117,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     cache: app.cache,
     batches: app.batches,
     redis: inspector,
+    key: made?.text,
+    keyId: made?.id,
     stop: async () => {
       inspector?.disconnect()
       if (options.migrate !== false) await dropDatabase(app.db, options.databaseUrl)
@@ -92,13 +136,18 @@ export interface Reply {
   body: any
 }
 
-/** A thin JSON client over fetch: real HTTP, nothing mocked. */
-export function client(baseUrl: string) {
+/**
+ * A thin JSON client over fetch: real HTTP, nothing mocked. Given a service (or `key`), every
+ * request carries its API key, unless the request's own headers set `authorization`.
+ */
+export function client(target: string | { baseUrl: string; key?: string | undefined }, key = typeof target === 'string' ? undefined : target.key) {
+  const baseUrl = typeof target === 'string' ? target : target.baseUrl
+  const auth: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {}
   const send = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
-    const init: RequestInit = { method, headers }
+    const init: RequestInit = { method, headers: { ...auth, ...headers } }
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body)
-      init.headers = { 'content-type': 'application/json', ...headers }
+      init.headers = { 'content-type': 'application/json', ...auth, ...headers }
     }
     const response = await fetch(baseUrl + path, init)
     const text = await response.text()

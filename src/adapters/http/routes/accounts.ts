@@ -5,10 +5,11 @@ import type { ListAccountTransfers } from '../../../app/list-account-transfers.j
 import { isAccountId } from '../../../domain/account.js'
 import type { AccountOpened } from '../../../domain/batch.js'
 import { Money } from '../../../domain/money.js'
+import { creatorOf, mayDebit, reachable } from '../access.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
 import { IDEMPOTENCY_DESCRIPTION, IdempotencyHeaders, idempotencyOf, sendSaved } from '../idempotency.js'
 import { RequestError } from '../problems.js'
-import { EVERY_ROUTE, JSON_BODY, json, READS_DATABASE, responses, WRITES_DATABASE } from '../responses.js'
+import { AUTHENTICATED, EVERY_ROUTE, JSON_BODY, json, READS_DATABASE, responses, WRITES_DATABASE } from '../responses.js'
 import { AccountIdParams, AccountView, CreateAccountBody, HistoryQuery, HistoryView } from '../schemas.js'
 import { toAccountView, toTransferView } from '../views.js'
 
@@ -29,6 +30,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
   app.post(
     '/v1/accounts',
     {
+      config: { scope: 'accounts:write' },
       schema: {
         operationId: 'createAccount',
         summary: 'Open an account with an initial balance',
@@ -38,7 +40,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
         body: CreateAccountBody,
         response: responses({
           success: { 201: json('The account, opened with its initial balance', AccountView) },
-          codes: [...EVERY_ROUTE, ...JSON_BODY, ...WRITES_DATABASE, 'ACCOUNT_EXISTS'],
+          codes: [...EVERY_ROUTE, ...AUTHENTICATED, 'ACCOUNT_FORBIDDEN', ...JSON_BODY, ...WRITES_DATABASE, 'ACCOUNT_EXISTS'],
           replayable: true,
         }),
       },
@@ -47,9 +49,11 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       // The schema admitted the format; parse cannot fail here but the domain owns the rule.
       const initialBalance = Money.parse(request.body.initial_balance)
       if (!initialBalance) throw new RequestError('VALIDATION_FAILED', 'body.initial_balance is not a valid amount')
+      mayDebit(request, request.body.account_id)
       const result = await options.createAccount({
         accountId: request.body.account_id,
         initialBalance,
+        createdBy: creatorOf(request),
         idempotency: idempotencyOf<AccountOpened>(request, ({ account }) => ({ status: 201, body: JSON.stringify(toAccountView(account)) })),
       })
       if (result.kind === 'replayed') return sendSaved(reply, result.response, true)
@@ -61,6 +65,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
   app.get(
     '/v1/accounts/:account_id',
     {
+      config: { scope: 'accounts:read' },
       schema: {
         operationId: 'getAccount',
         summary: 'Read an account balance',
@@ -68,16 +73,21 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
         params: AccountIdParams,
         response: responses({
           success: { 200: json('The account and its balance, which includes every acknowledged transfer', AccountView) },
-          codes: [...EVERY_ROUTE, ...READS_DATABASE, 'ACCOUNT_NOT_FOUND'],
+          codes: [...EVERY_ROUTE, ...AUTHENTICATED, ...READS_DATABASE, 'ACCOUNT_NOT_FOUND'],
         }),
       },
     },
-    async (request) => toAccountView(await options.getAccount(parseAccountIdParam(request.params.account_id))),
+    async (request) => {
+      const accountId = parseAccountIdParam(request.params.account_id)
+      reachable(request, accountId)
+      return toAccountView(await options.getAccount(accountId))
+    },
   )
 
   app.get(
     '/v1/accounts/:account_id/transfers',
     {
+      config: { scope: 'transfers:read' },
       schema: {
         operationId: 'listAccountTransfers',
         summary: "An account's transfers in both directions, newest first",
@@ -87,12 +97,13 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
         querystring: HistoryQuery,
         response: responses({
           success: { 200: json('One page of transfers, newest first, and the cursor of the next page', HistoryView) },
-          codes: [...EVERY_ROUTE, ...READS_DATABASE, 'ACCOUNT_NOT_FOUND'],
+          codes: [...EVERY_ROUTE, ...AUTHENTICATED, ...READS_DATABASE, 'ACCOUNT_NOT_FOUND'],
         }),
       },
     },
     async (request) => {
       const accountId = parseAccountIdParam(request.params.account_id)
+      reachable(request, accountId)
       const { limit = '50', cursor } = request.query
       const page = await options.listAccountTransfers(accountId, Number(limit), cursor === undefined ? undefined : decodeCursor(cursor))
       return {

@@ -9,6 +9,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ readiness: Readiness }> =
   app.get(
     '/livez',
     {
+      config: { open: true },
       schema: {
         operationId: 'live',
         summary: 'Liveness: the process runs',
@@ -22,6 +23,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ readiness: Readiness }> =
   app.get(
     '/readyz',
     {
+      config: { open: true },
       schema: {
         operationId: 'ready',
         summary: 'Readiness: MariaDB answers',

@@ -3,9 +3,10 @@ import type { GetTransfer } from '../../../app/get-transfer.js'
 import type { TransferFunds } from '../../../app/transfer-funds.js'
 import type { Transferred } from '../../../domain/batch.js'
 import { Money } from '../../../domain/money.js'
+import { creatorOf, mayDebit, seesTransfer } from '../access.js'
 import { IDEMPOTENCY_DESCRIPTION, IdempotencyHeaders, idempotencyOf, sendSaved } from '../idempotency.js'
 import { RequestError } from '../problems.js'
-import { EVERY_ROUTE, JSON_BODY, json, READS_DATABASE, responses, WRITES_DATABASE } from '../responses.js'
+import { AUTHENTICATED, EVERY_ROUTE, JSON_BODY, json, READS_DATABASE, responses, WRITES_DATABASE } from '../responses.js'
 import { TransferBody, TransferIdParams, TransferView } from '../schemas.js'
 import { toTransferView } from '../views.js'
 
@@ -18,6 +19,7 @@ export const transferRoutes: FastifyPluginAsyncTypebox<TransferRoutesOptions> = 
   app.post(
     '/v1/transfers',
     {
+      config: { scope: 'transfers:write' },
       schema: {
         operationId: 'transferFunds',
         summary: 'Move money from one account to another',
@@ -31,6 +33,8 @@ export const transferRoutes: FastifyPluginAsyncTypebox<TransferRoutesOptions> = 
           success: { 201: json('The transfer, committed', TransferView) },
           codes: [
             ...EVERY_ROUTE,
+            ...AUTHENTICATED,
+            'ACCOUNT_FORBIDDEN',
             ...JSON_BODY,
             ...WRITES_DATABASE,
             'SAME_ACCOUNT',
@@ -45,10 +49,12 @@ export const transferRoutes: FastifyPluginAsyncTypebox<TransferRoutesOptions> = 
     async (request, reply) => {
       const amount = Money.parse(request.body.amount)
       if (!amount) throw new RequestError('VALIDATION_FAILED', 'body.amount is not a valid amount')
+      mayDebit(request, request.body.source_account_id)
       const result = await options.transferFunds({
         sourceAccountId: request.body.source_account_id,
         destinationAccountId: request.body.destination_account_id,
         amount,
+        createdBy: creatorOf(request),
         idempotency: idempotencyOf<Transferred>(request, ({ transfer }) => ({ status: 201, body: JSON.stringify(toTransferView(transfer)) })),
       })
       if (result.kind === 'replayed') return sendSaved(reply, result.response, true)
@@ -60,6 +66,7 @@ export const transferRoutes: FastifyPluginAsyncTypebox<TransferRoutesOptions> = 
   app.get(
     '/v1/transfers/:transfer_id',
     {
+      config: { scope: 'transfers:read' },
       schema: {
         operationId: 'getTransfer',
         summary: 'Read a transfer record',
@@ -67,10 +74,14 @@ export const transferRoutes: FastifyPluginAsyncTypebox<TransferRoutesOptions> = 
         params: TransferIdParams,
         response: responses({
           success: { 200: json('The transfer', TransferView) },
-          codes: [...EVERY_ROUTE, ...READS_DATABASE, 'TRANSFER_NOT_FOUND'],
+          codes: [...EVERY_ROUTE, ...AUTHENTICATED, ...READS_DATABASE, 'TRANSFER_NOT_FOUND'],
         }),
       },
     },
-    async (request) => toTransferView(await options.getTransfer(request.params.transfer_id.toLowerCase())),
+    async (request) => {
+      const transfer = await options.getTransfer(request.params.transfer_id.toLowerCase())
+      seesTransfer(request, transfer)
+      return toTransferView(transfer)
+    },
   )
 }
