@@ -6,11 +6,13 @@ import { MariadbAccountRecords } from './adapters/mariadb/account-records.js'
 import { MariadbApiKeyRecords } from './adapters/mariadb/api-key-records.js'
 import { databaseServers, ensureDatabase, openDatabase, openPool } from './adapters/mariadb/database.js'
 import { MariadbIdempotencyRecords } from './adapters/mariadb/idempotency-records.js'
+import { MariadbOutboxClaims } from './adapters/mariadb/outbox-claims.js'
 import { migrateToLatest } from './adapters/mariadb/migrate.js'
 import { MariadbReadiness } from './adapters/mariadb/readiness.js'
 import type { Database } from './adapters/mariadb/tables.js'
 import { MariadbTransferRecords } from './adapters/mariadb/transfer-records.js'
 import { MariadbUnitOfWork } from './adapters/mariadb/unit-of-work.js'
+import { JetStreamPublisher } from './adapters/nats/jetstream-publisher.js'
 import { createRedisClient } from './adapters/redis/client.js'
 import { disabledCache } from './adapters/redis/disabled-cache.js'
 import { RedisAccountCache } from './adapters/redis/redis-account-cache.js'
@@ -21,6 +23,7 @@ import { apiKeySecrets } from './adapters/system/api-key-secrets.js'
 import { systemClock } from './adapters/system/clock.js'
 import { InFlight } from './adapters/system/in-flight.js'
 import { LocalTokenBuckets } from './adapters/system/local-token-buckets.js'
+import { startRelayLoop } from './adapters/system/relay-loop.js'
 import { every } from './adapters/system/schedule.js'
 import { UuidV7Generator } from './adapters/system/uuid-v7.js'
 import { batchSpans } from './adapters/telemetry/batch-spans.js'
@@ -28,7 +31,7 @@ import { BatchStats } from './adapters/telemetry/batch-stats.js'
 import { traceRequests } from './adapters/telemetry/http-spans.js'
 import { traced } from './adapters/telemetry/traced.js'
 import { inSpan } from './adapters/telemetry/use-case-spans.js'
-import { createMetrics } from './adapters/telemetry/metrics/index.js'
+import { createMetrics, type ServiceMetrics } from './adapters/telemetry/metrics/index.js'
 import { meteredUseCases } from './adapters/telemetry/use-case-metrics.js'
 import { authenticator } from './app/authenticate.js'
 import { createAccount } from './app/create-account.js'
@@ -37,10 +40,11 @@ import { getAccount } from './app/get-account.js'
 import { getTransfer } from './app/get-transfer.js'
 import { createLedger } from './app/ledger.js'
 import { listAccountTransfers } from './app/list-account-transfers.js'
+import { relayEvents } from './app/relay-events.js'
 import { revokeApiKey, type RevokeApiKey } from './app/revoke-api-key.js'
 import { sweepIdempotencyKeys } from './app/sweep-idempotency-keys.js'
 import { transferFunds } from './app/transfer-funds.js'
-import type { Config } from './config.js'
+import type { Config, EventsConfig } from './config.js'
 import type { AccountRecords } from './ports/account-records.js'
 import type { ApiKey } from './ports/api-keys.js'
 import type { RatePolicy } from './ports/token-buckets.js'
@@ -149,6 +153,8 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     clock: systemClock,
     scope: batchSpans,
     retentionMs: config.idempotency.retentionHours * 3_600_000,
+    // NATS_URL= turns events off: no outbox row is written at all.
+    events: config.events && new UuidV7Generator(),
     batching: { ...config.batching, queueLimit: config.database.queueLimit },
     // Lock waits: 3 attempts of DB_LOCK_WAIT_TIMEOUT_S each. Deadlocks and certification conflicts wait
     // for no lock, so they get a budget of their own, paced by jitter that doubles up to 250 ms.
@@ -199,6 +205,10 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     (error) => logger.warn({ err: error }, 'idempotency key sweep failed; will retry'),
   )
 
+  if (!config.events) logger.info({ events: 'off' }, 'events are off (NATS_URL is empty): no outbox rows are written')
+  else if (config.events.relay === 'off') logger.info({ events: 'outbox', relay: 'off' }, 'events go to the outbox; a separate relay publishes them (EVENTS_RELAY=off)')
+  const relay = config.events?.relay === 'in-process' ? openRelay(config.database, config.events, { logger, metrics }) : undefined
+
   return {
     server,
     db,
@@ -209,12 +219,50 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
       await server.close()
       // Handlers of clients that hung up may still be running; let them finish with the pools open.
       await inFlight.drained()
+      // The events of the requests just answered leave with this process when NATS is there to take them.
+      await relay?.stop(RELAY_DRAIN_MS)
       for (const close of closers.reverse()) await close()
     },
   }
 }
 
 const same = <T>(port: T): T => port
+
+/** How long a stopping service keeps publishing what is left in its outbox. */
+const RELAY_DRAIN_MS = 2_000
+
+/** A relay running: publishes the outbox until stopped. */
+export interface Relay {
+  /** Stops, after publishing what is left for up to `drainMs`, and closes its connections. */
+  stop(drainMs?: number): Promise<void>
+}
+
+/**
+ * The event relay: a pool of its own (it holds a connection while NATS acknowledges a batch, which
+ * must not cost the write path one), the JetStream publisher and the loop. Runs in the service
+ * (EVENTS_RELAY=in-process) or alone (`npm run relay`).
+ */
+export function openRelay(database: Config['database'], events: EventsConfig, { logger, metrics }: { logger: Logger; metrics: ServiceMetrics }): Relay {
+  const pool = openPool({ ...database, poolSize: 2 })
+  const db = openDatabase(database, pool)
+  const publisher = new JetStreamPublisher(events)
+  const loop = startRelayLoop(relayEvents({ outbox: new MariadbOutboxClaims(db), publisher, batchSize: events.batchSize }), {
+    batchSize: events.batchSize,
+    pollMs: events.pollMs,
+    logger,
+    observe: metrics.events.record,
+    onFailure: metrics.events.failed,
+  })
+  logger.info({ nats: events.natsUrl, stream: events.stream, subjects: `${events.subjectPrefix}.>` }, 'event relay started')
+  return {
+    stop: async (drainMs = 0) => {
+      await loop.stop(drainMs)
+      await publisher.close()
+      await db.destroy()
+      await new Promise((resolve) => pool.end(resolve))
+    },
+  }
+}
 
 const describeRate = (policy: RatePolicy | undefined) => (policy ? `${policy.perSecond}/s, burst ${policy.burst}` : 'off')
 

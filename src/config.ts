@@ -25,6 +25,24 @@ export interface Config {
   /** Longest wait for in-flight requests on SIGTERM/SIGINT before the process exits anyway. */
   readonly shutdownTimeoutMs: number
   readonly access: Readonly<AccessConfig>
+  /** Undefined when NATS_URL is set to the empty string: events are off and no outbox row is written. */
+  readonly events: Readonly<EventsConfig> | undefined
+}
+
+export interface EventsConfig {
+  /** NATS servers, comma-separated `nats://host:port`. */
+  natsUrl: string
+  /** The JetStream stream, created when missing, over `<subjectPrefix>.>`. */
+  stream: string
+  subjectPrefix: string
+  /** The stream's duplicate window: a re-sent event within it is dropped by its id. */
+  duplicateWindowSeconds: number
+  /** `in-process`: this service publishes its outbox; `off`: a separate `npm run relay` does. */
+  relay: 'in-process' | 'off'
+  /** Most rows one relay transaction publishes and deletes. */
+  batchSize: number
+  /** Pause between polls of an empty outbox. */
+  pollMs: number
 }
 
 export interface AccessConfig {
@@ -103,6 +121,16 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  // Unset means the local default; set but empty means no events at all.
+  const natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222'
+  if (natsUrl !== '' && !natsUrl.split(',').every((server) => /^(nats|tls):\/\/[^\s/]+$/.test(server.trim()))) {
+    problems.push(`NATS_URL must be nats://host:port (several separated by commas), or empty to turn events off; got "${natsUrl}"`)
+  }
+  const subjectPrefix = text('NATS_SUBJECT_PREFIX', 'transfers.events')
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(subjectPrefix)) problems.push(`NATS_SUBJECT_PREFIX must be dot-separated tokens of letters, digits, - and _; got "${subjectPrefix}"`)
+  const stream = text('NATS_STREAM', 'TRANSFERS_EVENTS')
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(stream)) problems.push(`NATS_STREAM must be 1 to 64 letters, digits, - or _; got "${stream}"`)
+
   const config: Config = {
     port: integer('PORT', 9999, 0, 65535),
     host: text('HOST', '0.0.0.0'),
@@ -145,6 +173,18 @@ export function loadConfig(env: Env = process.env): Config {
       perKey: rate('RATE_LIMIT_PER_KEY', '1000/s'),
       perAddress: rate('RATE_LIMIT_PER_ADDRESS', '20/s'),
     }),
+    events:
+      natsUrl === ''
+        ? undefined
+        : Object.freeze({
+            natsUrl,
+            stream,
+            subjectPrefix,
+            duplicateWindowSeconds: integer('NATS_DUPLICATE_WINDOW_S', 120, 1, 86_400),
+            relay: oneOf('EVENTS_RELAY', 'in-process', ['in-process', 'off']),
+            batchSize: integer('EVENTS_RELAY_BATCH', 100, 1, 1000),
+            pollMs: integer('EVENTS_RELAY_POLL_MS', 50, 1, 60_000),
+          }),
   }
   if (problems.length > 0) {
     const variables = [...new Set(problems.map((problem) => /^[A-Z_]+/.exec(problem)?.[0] ?? ''))].join(', ')

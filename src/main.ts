@@ -1,9 +1,10 @@
-import { pino } from 'pino'
+import { type Logger, pino } from 'pino'
 import { keysCommand } from './adapters/cli/keys-command.js'
 import { databaseFailure, exitOnStartupFailure, listenFailure } from './adapters/system/start-up-failures.js'
 import { connectTelemetry } from './adapters/telemetry/sdk.js'
-import { buildApplication, migrateDatabase, openKeyAdmin } from './application.js'
-import { loadConfig } from './config.js'
+import { buildApplication, migrateDatabase, openKeyAdmin, openRelay } from './application.js'
+import { createMetrics } from './adapters/telemetry/metrics/index.js'
+import { type Config, loadConfig } from './config.js'
 
 /** The process: configuration, logs and telemetry, then the application, then signals. */
 async function main(command: string | undefined): Promise<void> {
@@ -18,7 +19,8 @@ async function main(command: string | undefined): Promise<void> {
     console.log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database is up to date')
     return
   }
-  if (command !== undefined) throw new Error(`Unknown command "${command}"; expected none, "migrate" or "keys"`)
+  if (command === 'relay') return relay(config, logger, telemetry)
+  if (command !== undefined) throw new Error(`Unknown command "${command}"; expected none, "migrate", "relay" or "keys"`)
 
   const app = await buildApplication(config, { logger })
 
@@ -41,8 +43,24 @@ async function main(command: string | undefined): Promise<void> {
   await app.server.listen({ port: config.port, host: config.host }).catch(listenFailure(config.host, config.port))
 }
 
+/** `relay`: the event relay alone, for deployments that run the service with EVENTS_RELAY=off. */
+async function relay(config: Config, logger: Logger, telemetry: { shutdown(): Promise<boolean> }): Promise<void> {
+  if (!config.events) throw new Error('NATS_URL is empty: there are no events to relay')
+  const metrics = createMetrics()
+  const running = openRelay(config.database, config.events, { logger, metrics })
+  const shutdown = async (signal: string): Promise<void> => {
+    logger.info({ signal }, 'relay shutting down: publishing what is left in the outbox')
+    await running.stop(config.shutdownTimeoutMs / 2)
+    metrics.close()
+    const flushed = await telemetry.shutdown()
+    logger.info('relay stopped')
+    if (!flushed) process.exit(0)
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (s) => void shutdown(s))
+}
+
 /** `keys create|list|revoke`: the key goes to stdout alone, everything else to stderr. */
-async function keys(config: ReturnType<typeof loadConfig>): Promise<void> {
+async function keys(config: Config): Promise<void> {
   await migrateDatabase(config).catch(databaseFailure(config.database.url))
   const admin = openKeyAdmin(config)
   try {

@@ -9,6 +9,8 @@ import type { StoredResponse } from '../ports/idempotency.js'
  */
 export interface Idempotency<O> {
   key: string
+  /** The key as the client sent it, when `key` adds a namespace to it (the caller's API key). */
+  clientKey?: string
   fingerprint: string
   render(outcome: O | { kind: 'refused'; error: DomainError }): StoredResponse
 }

@@ -2,6 +2,7 @@ import type { Applied, AppliedOutcomeOf, Command } from '../domain/batch.js'
 import type { AccountCache } from '../ports/account-cache.js'
 import type { BatchScope } from '../ports/batch-scope.js'
 import type { Clock } from '../ports/clock.js'
+import type { IdGenerator } from '../ports/id-generator.js'
 import { LockConflict, StoreOutcomeUnknown, StoreUnavailable } from '../ports/errors.js'
 import type { UnitOfWork } from '../ports/unit-of-work.js'
 import { Batcher, type BatchLimits } from './batcher.js'
@@ -59,6 +60,8 @@ export interface LedgerDeps {
   scope: BatchScope
   /** How long an idempotency key is kept at least. */
   retentionMs: number
+  /** Ids for the events written to the outbox with each change; undefined: events are off, nothing is written. */
+  events?: IdGenerator | undefined
   batching: BatchLimits
   retry: RetryPolicy
   observe?: (report: BatchReport) => void

@@ -1,7 +1,9 @@
 import type { Account } from '../domain/account.js'
 import { type Applied, accountsOf, applyBatch, type Command, type Outcome } from '../domain/batch.js'
+import { eventsOf, type LedgerEvent } from '../domain/events.js'
 import type { Transfer } from '../domain/transfer.js'
 import type { Clock } from '../ports/clock.js'
+import type { IdGenerator } from '../ports/id-generator.js'
 import type { StoredResponse } from '../ports/idempotency.js'
 import type { WriteTransaction } from '../ports/unit-of-work.js'
 import { ERRORS, codeOf, IdempotencyKeyReused } from './errors.js'
@@ -49,7 +51,7 @@ export async function writeBatch(
   tx: WriteTransaction,
   submissions: readonly Submission[],
   mode: LockMode,
-  deps: { clock: Clock; retentionMs: number },
+  deps: { clock: Clock; retentionMs: number; events?: IdGenerator | undefined },
 ): Promise<Written> {
   const results: Written['results'] = new Map()
   const released: string[] = []
@@ -86,16 +88,19 @@ export async function writeBatch(
     for (const submission of setAside) if (submission.idempotency) released.push(submission.idempotency.key)
   }
 
+  const at = deps.clock.now()
   const batch = applyBatch(
     locked,
     runnable.map((submission) => submission.command),
-    deps.clock.now(),
+    at,
   )
   const saved: { key: string; response: StoredResponse }[] = []
   const transfers: Transfer[] = []
+  const events: LedgerEvent[] = []
   runnable.forEach((submission, i) => {
     const outcome = batch.outcomes[i] as Outcome
     if (outcome.kind === 'transferred') transfers.push(outcome.transfer)
+    if (deps.events && outcome.kind !== 'refused') events.push(...eventsOf(outcome, eventContext(submission, deps.events, at)))
     const { idempotency } = submission
     const response = idempotency && isKept(outcome) ? idempotency.render(outcome) : undefined
     if (idempotency && response) saved.push({ key: idempotency.key, response })
@@ -112,7 +117,18 @@ export async function writeBatch(
   tx.transfers.insert(transfers)
   tx.idempotencyKeys.save(saved)
   tx.idempotencyKeys.release(released)
+  tx.outbox.append(events)
   return { results, setAside, accounts: batch.changes.map((change) => change.after) }
+}
+
+function eventContext(submission: Submission, ids: IdGenerator, at: Date) {
+  const { command, idempotency } = submission
+  return {
+    nextId: () => ids.next(),
+    at,
+    createdBy: command.createdBy ?? null,
+    idempotencyKey: idempotency ? (idempotency.clientKey ?? idempotency.key) : null,
+  }
 }
 
 /** Applied outcomes are always kept with their key; refusals when the error registry says so. */

@@ -1,5 +1,6 @@
 import type { Account, AccountId } from '../domain/account.js'
 import type { AccountChange } from '../domain/batch.js'
+import type { LedgerEvent } from '../domain/events.js'
 import type { Transfer } from '../domain/transfer.js'
 import type { IdempotencyRecord, KeyClaim, StoredResponse } from './idempotency.js'
 
@@ -25,6 +26,7 @@ export interface WriteTransaction {
   readonly accounts: AccountWrites
   readonly transfers: TransferWrites
   readonly idempotencyKeys: IdempotencyKeyWrites
+  readonly outbox: OutboxWrites
 }
 
 export interface AccountWrites {
@@ -68,4 +70,13 @@ export interface IdempotencyKeyWrites {
 
   /** Queues the release of keys this transaction claimed and whose outcome is not kept. */
   release(keys: readonly string[]): void
+}
+
+export interface OutboxWrites {
+  /**
+   * Queues the events for publishing: they commit with the transaction (and with the trace context
+   * it runs in) or not at all, and are published after the commit, in the order appended, by the
+   * relay. Appending nothing costs nothing.
+   */
+  append(events: readonly LedgerEvent[]): void
 }

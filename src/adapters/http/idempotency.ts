@@ -44,6 +44,7 @@ export function idempotencyOf<O extends Applied>(request: FastifyRequest, render
   const fingerprint = createHash('sha256').update(`${request.method} ${path}\n${canonicalJson(request.body)}`).digest('hex')
   return {
     key,
+    clientKey: header,
     fingerprint,
     render: (outcome) => (outcome.kind === 'refused' ? problemResponse(outcome.error) : render(outcome)),
   }

@@ -43,9 +43,25 @@ export interface ApiKeysTable {
   revoked_at: Date | null
 }
 
+export interface OutboxTable {
+  id: Generated<string>
+  event_id: string
+  subject: string
+  /** The event's JSON, as published. */
+  payload: string
+  trace_context: string | null
+  created_at: Generated<Date>
+}
+
+export interface OutboxRelayTable {
+  id: number
+}
+
 export interface Database {
   accounts: AccountsTable
   transfers: TransfersTable
   idempotency_keys: IdempotencyKeysTable
   api_keys: ApiKeysTable
+  outbox: OutboxTable
+  outbox_relay: OutboxRelayTable
 }

@@ -4,6 +4,7 @@ import type { UnitOfWork, WriteTransaction } from '../../ports/unit-of-work.js'
 import { MariadbAccountWrites } from './account-writes.js'
 import { lockConflictOf, translate } from './driver-errors.js'
 import { MariadbIdempotencyKeyWrites } from './idempotency-key-writes.js'
+import { MariadbOutboxWrites } from './outbox-writes.js'
 import { MariadbTransaction } from './transaction.js'
 import { MariadbTransferWrites } from './transfer-writes.js'
 
@@ -28,6 +29,7 @@ export class MariadbUnitOfWork implements UnitOfWork {
         accounts: new MariadbAccountWrites(tx),
         transfers: new MariadbTransferWrites(tx),
         idempotencyKeys: new MariadbIdempotencyKeyWrites(tx),
+        outbox: new MariadbOutboxWrites(tx),
       })
       await tx.commit()
       return result

@@ -72,6 +72,8 @@ export async function spawnService(env: Record<string, string>): Promise<Service
     OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
     OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()),
     AUTH: 'off',
+    // Events off unless the test names a NATS (and a stream of its own): see nats.ts.
+    NATS_URL: '',
     ...env,
   }
   const child = spawn(process.execPath, startArguments(), { cwd: ROOT, env: serviceEnv, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -91,6 +91,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const config = loadConfig({
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl ?? '',
+    // Events are off unless a test turns them on (with a stream and subjects of its own: see nats.ts).
+    NATS_URL: '',
     ...(options.auth === false ? { AUTH: 'off' } : {}),
     // Limited, as in production, but far above what any test sends: tests of limits set their own.
     RATE_LIMIT_PER_KEY: '1000000/s',

@@ -1,4 +1,5 @@
 import type { Account, AccountId } from '../../../src/domain/account.js'
+import type { LedgerEvent } from '../../../src/domain/events.js'
 import type { Transfer } from '../../../src/domain/transfer.js'
 import type { AccountRecords } from '../../../src/ports/account-records.js'
 import { LockConflict, StoreOutcomeUnknown } from '../../../src/ports/errors.js'
@@ -29,6 +30,8 @@ export type FaultPoint = 'claim' | 'lock' | 'commit'
 export class InMemoryLedgerStore implements UnitOfWork {
   readonly accounts = new Map<AccountId, Account>()
   readonly transfers: Transfer[] = []
+  /** Events committed to the outbox, in the order appended. */
+  readonly events: LedgerEvent[] = []
   readonly keys = new Map<string, KeyRow>()
   readonly busy = new Set<AccountId>()
   readonly poisoned = new Set<string>()
@@ -70,6 +73,7 @@ export class InMemoryLedgerStore implements UnitOfWork {
     const locked = new Map<AccountId, Account>()
     const written: Account[] = []
     const transfers: Transfer[] = []
+    const events: LedgerEvent[] = []
     const claimed = new Map<string, KeyRow>()
     const saved = new Map<string, StoredResponse>()
     const released = new Set<string>()
@@ -111,6 +115,7 @@ export class InMemoryLedgerStore implements UnitOfWork {
         },
       },
       transfers: { insert: (rows) => void transfers.push(...rows) },
+      outbox: { append: (appended) => void events.push(...appended) },
       idempotencyKeys: {
         claim: async (claims) => {
           strike('claim')
@@ -146,6 +151,7 @@ export class InMemoryLedgerStore implements UnitOfWork {
     if (lost === 'rolled back') throw new StoreOutcomeUnknown('test: the commit answer was lost (rolled back)')
     for (const account of written) this.accounts.set(account.id, account)
     this.transfers.push(...transfers)
+    this.events.push(...events)
     for (const [key, row] of claimed) {
       if (released.has(key)) continue
       const response = saved.get(key)

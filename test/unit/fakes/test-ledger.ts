@@ -15,7 +15,9 @@ export interface TestLedger {
 }
 
 /** The real write path over the in-memory store and cache, with a settable clock. */
-export function testLedger(options: { maxSize?: number; maxInFlight?: number; queueLimit?: number; attempts?: number; conflictAttempts?: number } = {}): TestLedger {
+export function testLedger(
+  options: { maxSize?: number; maxInFlight?: number; queueLimit?: number; attempts?: number; conflictAttempts?: number; events?: boolean } = {},
+): TestLedger {
   const store = new InMemoryLedgerStore()
   const cache = new InMemoryAccountCache()
   const reports: BatchReport[] = []
@@ -27,9 +29,16 @@ export function testLedger(options: { maxSize?: number; maxInFlight?: number; qu
     clock,
     scope: plainScope,
     retentionMs: 86_400_000,
+    ...(options.events ? { events: sequentialIds() } : {}),
     batching: { maxSize: options.maxSize ?? 64, maxInFlight: options.maxInFlight ?? 1, queueLimit: options.queueLimit ?? 1000 },
     retry: { attempts: options.attempts ?? 3, ...(options.conflictAttempts ? { conflictAttempts: options.conflictAttempts } : {}), baseDelayMs: 1, maxDelayMs: 4 },
     observe: (report) => reports.push(report),
   })
   return { ledger, store, cache, reports, clock }
+}
+
+/** Event ids `e1`, `e2`, … in the order they are made. */
+function sequentialIds(): { next(): string } {
+  let last = 0
+  return { next: () => `e${++last}` }
 }

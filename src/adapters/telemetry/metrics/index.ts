@@ -1,6 +1,7 @@
 import { type Meter, metrics } from '@opentelemetry/api'
 import { BatchMetrics } from './batches.js'
 import { CacheMetrics } from './cache.js'
+import { EventMetrics } from './events.js'
 import { HttpMetrics } from './http.js'
 import { PoolMetrics } from './pool.js'
 import { observeRuntime } from './runtime.js'
@@ -21,6 +22,7 @@ export interface ServiceMetrics {
   transfers: TransferMetrics
   idempotency: IdempotencyMetrics
   batches: BatchMetrics
+  events: EventMetrics
   /** Stops the runtime's sampling (the event-loop delay monitor). */
   close(): void
 }
@@ -35,5 +37,6 @@ export function createMetrics(meter: Meter = metrics.getMeter('internal-transfer
     transfers: new TransferMetrics(meter),
     idempotency: new IdempotencyMetrics(meter),
     batches: new BatchMetrics(meter),
+    events: new EventMetrics(meter),
   }
 }

@@ -1,0 +1,120 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { UnitOfWork } from '../../src/ports/unit-of-work.js'
+import { eventsEnv, eventually, inspector, lastStates, SHARED_NATS_URL } from './support/nats.js'
+import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
+
+let service: RunningService
+let api: ReturnType<typeof client>
+let nats: Awaited<ReturnType<typeof inspector>>
+let env: Record<string, string>
+/** Transfers of this amount fail after their writes are queued: the transaction rolls back. */
+const DOOMED = '0.13'
+
+/** Rolls back every transaction that carries a transfer of DOOMED, after writeBatch queued its events. */
+function rollingBack(inner: UnitOfWork): UnitOfWork {
+  return {
+    run: (work) =>
+      inner.run(async (tx) => {
+        let doomed = false
+        const result = await work({
+          ...tx,
+          transfers: { insert: (rows) => ((doomed ||= rows.some((row) => row.amount.toString() === DOOMED)), tx.transfers.insert(rows)) },
+        })
+        if (doomed) throw new Error('test: rolled back after the writes were queued')
+        return result
+      }),
+  }
+}
+
+beforeAll(async () => {
+  env = eventsEnv('events')
+  service = await startService({ databaseUrl: freshDatabaseUrl('events'), env, decorateUnitOfWork: rollingBack })
+  api = client(service)
+  nats = await inspector(SHARED_NATS_URL)
+})
+afterAll(async () => {
+  await service?.stop()
+  await nats?.remove(env.NATS_STREAM!)
+  await nats?.close()
+})
+
+const outboxRows = async () => Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM outbox`.execute(service.db)).rows[0]?.n)
+
+describe('events through the outbox', () => {
+  it('publishes exactly one event per acknowledged change, none for a refused or rolled-back one, in each account’s order', async () => {
+    const ids = Array.from({ length: 8 }, (_, i) => 100 + i)
+    for (const id of ids) expect((await api.createAccount(id, '50')).status).toBe(201)
+    expect((await api.createAccount(ids[0]!, '1')).status).toBe(409)
+
+    // Concurrent transfers between few accounts: batches of several, every tenth refused for want of funds.
+    const replies = await Promise.all(
+      Array.from({ length: 400 }, (_, i) => {
+        const from = ids[i % ids.length]!
+        const to = ids[(i * 3 + 1) % ids.length]!
+        return api.transfer(from, to === from ? ids[(i + 1) % ids.length]! : to, i % 10 === 0 ? '1000' : String(1 + (i % 9)))
+      }),
+    )
+    const posted = replies.filter((reply) => reply.status === 201).map((reply) => reply.body.transfer_id as string)
+    const refused = replies.filter((reply) => reply.status === 422).length
+    expect(refused).toBeGreaterThanOrEqual(40)
+    expect(posted.length + refused).toBe(400)
+
+    // A keyed transfer, sent twice: one event, carrying the key as the client sent it.
+    const keyedBody = { source_account_id: ids[1], destination_account_id: ids[2], amount: '0.5' }
+    const first = await api.post('/v1/transfers', keyedBody, { 'idempotency-key': 'evt-1' })
+    const replay = await api.post('/v1/transfers', keyedBody, { 'idempotency-key': 'evt-1' })
+    expect([first.status, replay.status, replay.headers.get('idempotent-replayed')]).toEqual([201, 201, 'true'])
+    posted.push(first.body.transfer_id)
+
+    // Rolled back after its rows were queued: answered 5xx, no transfer, no event.
+    expect((await api.transfer(ids[3]!, ids[4]!, DOOMED)).status).toBe(500)
+
+    const expected = ids.length + posted.length
+    await eventually('every event in the stream', async () => (await nats.count(env.NATS_STREAM!)) >= expected && (await outboxRows()) === 0)
+    const events = await nats.events(env.NATS_STREAM!)
+    expect(events).toHaveLength(expected)
+    expect(new Set(events.map((event) => event.body.id)).size).toBe(expected)
+    expect(events.filter((event) => event.body.type === 'account.opened').map((event) => event.body.account.account_id).sort()).toEqual(ids)
+    const published = events.filter((event) => event.body.type === 'transfer.posted')
+    expect(published.map((event) => event.body.transfer_id).sort()).toEqual([...posted].sort())
+    expect(published.some((event) => event.body.amount === DOOMED)).toBe(false)
+
+    const keyedEvent = published.find((event) => event.body.transfer_id === first.body.transfer_id)!
+    expect(keyedEvent.body).toMatchObject({ idempotency_key: 'evt-1', created_by: service.keyId, amount: '0.5' })
+    expect(keyedEvent.subject).toBe(`${env.NATS_SUBJECT_PREFIX}.transfer.posted.${ids[1]}.${ids[2]}`)
+    // The message id is the event id: the stream's duplicate window drops a re-sent copy.
+    expect(keyedEvent.headers['Nats-Msg-Id']).toBe(keyedEvent.body.id)
+
+    // Per account, versions come one by one in stream order, and the last state is the API's.
+    const states = lastStates(events)
+    for (const id of ids) expect(states.get(id)?.balance, `account ${id}`).toBe((await api.get(`/v1/accounts/${id}`)).body.balance)
+  })
+
+  it('lets the example consumer keep balances equal to the API’s, from the amounts alone, after a concurrent workload', async () => {
+    const ids = Array.from({ length: 6 }, (_, i) => 200 + i)
+    await Promise.all(ids.map((id) => api.createAccount(id, '1000.5')))
+    // Runs while the consumer reads: it starts at the stream's beginning and catches up with what follows.
+    const workload = Promise.all(
+      Array.from({ length: 300 }, (_, i) => api.transfer(ids[i % 6]!, ids[(i + 1 + (i % 5)) % 6]!, `${1 + (i % 7)}.000000000000000001`)),
+    )
+    // Two runs of one durable consumer: the second carries on where the first acknowledged, with its saved balances.
+    const dir = mkdtempSync(join(tmpdir(), 'consumer-'))
+    const consumer = () =>
+      promisify(execFile)(process.execPath, ['examples/balance-consumer.mjs', '--once'], {
+        env: { ...process.env, ...env, CONSUMER: 'e2e', STATE_FILE: join(dir, 'balances.json') },
+      })
+    await consumer()
+    expect((await workload).every((reply) => reply.status === 201 || reply.status === 422)).toBe(true)
+    await eventually('the outbox empty', async () => (await outboxRows()) === 0)
+    const { stdout, stderr } = await consumer().finally(() => rmSync(dir, { recursive: true, force: true }))
+    expect(stderr).toBe('')
+    const balances = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, string>
+    for (const id of ids) expect(balances[id], `account ${id}`).toBe((await api.get(`/v1/accounts/${id}`)).body.balance)
+  })
+})
