@@ -16,6 +16,8 @@ export interface OutboxClaim {
   readonly held: boolean
   /** Events published and removed. */
   readonly published: number
+  /** Of those, how many the broker already had (sent before by a relay that died before removing them). */
+  readonly duplicates: number
   /** Age of the oldest unpublished event when the claim began (0 with none). */
   readonly lagMs: number
 }
@@ -32,7 +34,13 @@ export interface EventOutbox {
    * so each is published at least once) and the error is rethrown. Throws StoreUnavailable when
    * the database cannot be reached.
    */
-  drain(limit: number, publish: (events: readonly PendingEvent[]) => Promise<void>): Promise<OutboxClaim>
+  drain(limit: number, publish: (events: readonly PendingEvent[]) => Promise<Published>): Promise<OutboxClaim>
+}
+
+/** What the broker said of a batch it stored. */
+export interface Published {
+  /** Events it had already (same id within its duplicate window) and dropped. */
+  readonly duplicates: number
 }
 
 /** Where events go. */
@@ -42,5 +50,5 @@ export interface EventPublisher {
    * counts as stored); throws if it cannot say so of each, in which case the caller sends them
    * all again.
    */
-  publish(events: readonly PendingEvent[]): Promise<void>
+  publish(events: readonly PendingEvent[]): Promise<Published>
 }

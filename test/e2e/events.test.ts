@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { JetStreamPublisher } from '../../src/adapters/nats/jetstream-publisher.js'
 import type { UnitOfWork } from '../../src/ports/unit-of-work.js'
 import { eventsEnv, eventually, inspector, lastStates, SHARED_NATS_URL } from './support/nats.js'
 import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
@@ -116,5 +117,19 @@ describe('events through the outbox', () => {
     expect(stderr).toBe('')
     const balances = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, string>
     for (const id of ids) expect(balances[id], `account ${id}`).toBe((await api.get(`/v1/accounts/${id}`)).body.balance)
+  })
+
+  it('has the stream drop an event sent again with the same id (what a relay killed before its delete does)', async () => {
+    const own = eventsEnv('dedup')
+    const publisher = new JetStreamPublisher({ natsUrl: SHARED_NATS_URL, stream: own.NATS_STREAM!, subjectPrefix: own.NATS_SUBJECT_PREFIX!, duplicateWindowSeconds: 60 })
+    try {
+      const event = { eventId: '0193a1b2-0000-7000-8000-000000000001', subject: 'account.opened.1', payload: '{}', traceContext: null }
+      expect(await publisher.publish([event])).toEqual({ duplicates: 0 })
+      expect(await publisher.publish([event, { ...event, eventId: '0193a1b2-0000-7000-8000-000000000002' }])).toEqual({ duplicates: 1 })
+      expect(await nats.count(own.NATS_STREAM!)).toBe(2)
+    } finally {
+      await publisher.close()
+      await nats.remove(own.NATS_STREAM!)
+    }
   })
 })

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely'
-import type { EventOutbox, OutboxClaim, PendingEvent } from '../../ports/event-outbox.js'
+import type { EventOutbox, OutboxClaim, PendingEvent, Published } from '../../ports/event-outbox.js'
 import { translate } from './driver-errors.js'
 import type { Database } from './tables.js'
 
@@ -23,25 +23,25 @@ interface ClaimedRow {
 export class MariadbOutboxClaims implements EventOutbox {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async drain(limit: number, publish: (events: readonly PendingEvent[]) => Promise<void>): Promise<OutboxClaim> {
+  async drain(limit: number, publish: (events: readonly PendingEvent[]) => Promise<Published>): Promise<OutboxClaim> {
     // The publisher's failure passes as it is (the rollback keeps the rows); the driver's are translated.
-    let published: Promise<void> | undefined
+    let published: Promise<Published> | undefined
     try {
       return await this.db
         .transaction()
         .setIsolationLevel('read committed')
         .execute(async (trx) => {
           const lease = await sql`SELECT id FROM outbox_relay WHERE id = 1 FOR UPDATE SKIP LOCKED`.execute(trx)
-          if (lease.rows.length === 0) return { held: false, published: 0, lagMs: 0 }
+          if (lease.rows.length === 0) return { held: false, published: 0, duplicates: 0, lagMs: 0 }
           const { rows } = await sql<ClaimedRow>`
             SELECT id, event_id, subject, payload, trace_context, TIMESTAMPDIFF(MICROSECOND, created_at, NOW(3)) AS age_us
             FROM outbox FORCE INDEX (PRIMARY) ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`.execute(trx)
           const [oldest] = rows
-          if (!oldest) return { held: true, published: 0, lagMs: 0 }
+          if (!oldest) return { held: true, published: 0, duplicates: 0, lagMs: 0 }
           published = publish(rows.map(toPendingEvent))
-          await published
+          const { duplicates } = await published
           await sql`DELETE FROM outbox WHERE id IN (${sql.join(rows.map((row) => row.id))})`.execute(trx)
-          return { held: true, published: rows.length, lagMs: Math.max(0, Number(oldest.age_us) / 1000) }
+          return { held: true, published: rows.length, duplicates, lagMs: Math.max(0, Number(oldest.age_us) / 1000) }
         })
     } catch (error) {
       if (published && (await published.then(() => false, (failure: unknown) => failure === error))) throw error

@@ -24,11 +24,11 @@ export class JetStreamPublisher implements EventPublisher {
 
   constructor(private readonly settings: Pick<EventsConfig, 'natsUrl' | 'stream' | 'subjectPrefix' | 'duplicateWindowSeconds'>) {}
 
-  async publish(events: readonly PendingEvent[]): Promise<void> {
+  async publish(events: readonly PendingEvent[]): Promise<{ duplicates: number }> {
     const { js } = await this.connected()
     const { stream, subjectPrefix } = this.settings
-    await publishSpan(stream, events, async (carrier) => {
-      await Promise.all(
+    return publishSpan(stream, events, async (carrier) => {
+      const acks = await Promise.all(
         events.map((event) => {
           const h = headers()
           for (const [name, value] of Object.entries(carrier)) h.set(name, value)
@@ -40,6 +40,7 @@ export class JetStreamPublisher implements EventPublisher {
           })
         }),
       )
+      return { duplicates: acks.filter((ack) => ack.duplicate).length }
     })
   }
 

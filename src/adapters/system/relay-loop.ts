@@ -54,6 +54,7 @@ export function startRelayLoop(relay: RelayEvents, options: RelayLoopOptions): R
       options.observe?.(claim)
       if (failures > 0) logger.info({ failedRounds: failures }, 'event relay publishing again')
       failures = 0
+      if (claim.duplicates > 0) logger.info({ duplicates: claim.duplicates }, 're-sent events dropped by the stream as duplicates (a relay stopped before removing them)')
       const now = Date.now()
       if (claim.lagMs > lagWarningMs && now - lastLagLog > logEveryMs) {
         lastLagLog = now

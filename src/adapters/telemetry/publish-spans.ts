@@ -10,7 +10,7 @@ const tracer = trace.getTracer('internal-transfers')
  * outbox row), so Jaeger leads from a transfer to its publication. `send` receives the span's own
  * context as headers (`traceparent`) to put on every message, so a consumer can continue the trace.
  */
-export async function publishSpan(stream: string, events: readonly PendingEvent[], send: (carrier: Record<string, string>) => Promise<void>): Promise<void> {
+export async function publishSpan<T>(stream: string, events: readonly PendingEvent[], send: (carrier: Record<string, string>) => Promise<T>): Promise<T> {
   const links: Link[] = []
   const seen = new Set<string>()
   for (const { traceContext } of events) {
@@ -31,7 +31,7 @@ export async function publishSpan(stream: string, events: readonly PendingEvent[
       const carrier: Record<string, string> = {}
       propagation.inject(context.active(), carrier)
       try {
-        await send(carrier)
+        return await send(carrier)
       } catch (error) {
         recordFailure(span, error)
         throw error
