@@ -6,6 +6,7 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/adapters/mariadb/database.js'
 import { loadConfig } from '../../src/config.js'
+import { eventsEnv, eventually, inspector, SHARED_NATS_URL } from './support/nats.js'
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './support/otlp-receiver.js'
 import { client, dropDatabase, freshDatabaseUrl } from './support/service.js'
 import { type ServiceProcess, spawnService } from './support/service-process.js'
@@ -214,6 +215,41 @@ describe('traces of a running service', () => {
     expect(requestLines.map((line) => line.msg)).toEqual(['request completed'])
     expect(requestLines[0]).toMatchObject({ method, url, statusCode: status })
     for (const line of requestLines) expect(line).toMatchObject({ trace_id: caller.traceId, span_id: http.spanId })
+  })
+
+  it('an event’s publish span links to the transaction that wrote it, and its message carries the publish span’s context', async () => {
+    const events = eventsEnv('tracing')
+    const publishing = await startService('tracing_events', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_TRACES_SAMPLER: 'always_on',
+      REDIS_URL: '',
+      ...events,
+    })
+    const nats = await inspector(SHARED_NATS_URL)
+    cleanups.push(async () => {
+      await nats.remove(events.NATS_STREAM!)
+      await nats.close()
+    })
+    const publishingApi = client(publishing)
+    expect((await publishingApi.createAccount(1, '10')).status).toBe(201)
+    expect((await publishingApi.createAccount(2, '0')).status).toBe(201)
+    const caller = traceparent()
+    const reply = await publishingApi.send('POST', '/v1/transfers', { source_account_id: 1, destination_account_id: 2, amount: '1' }, { traceparent: caller.header })
+    expect(reply.status).toBe(201)
+
+    const spans = await receiver.waitFor((received) => received.some((span) => span.name === 'events publish' && span.links.some((link) => link.traceId === caller.traceId)))
+    // Travelling alone, the transfer's transaction ran in its use-case span: that is what the row kept.
+    const useCase = one(spans, (span) => span.traceId === caller.traceId && span.name === 'transfer-funds')
+    const publish = one(spans, (span) => span.name === 'events publish' && span.links.some((link) => link.traceId === caller.traceId))
+    expect(publish.links).toContainEqual({ traceId: caller.traceId, spanId: useCase.spanId })
+    expect(publish.attributes).toMatchObject({ 'messaging.system': 'nats', 'messaging.destination.name': events.NATS_STREAM })
+
+    await eventually('the transfer’s event', async () => (await nats.count(events.NATS_STREAM!)) === 3)
+    const [, , posted] = await nats.events(events.NATS_STREAM!)
+    expect(posted?.body.transfer_id).toBe(reply.body.transfer_id)
+    expect(posted?.headers.traceparent).toBe(`00-${publish.traceId}-${publish.spanId}-01`)
+    expect(await stop(publishing)).toBe(0)
   })
 
   it('a cached read is HTTP → get-account → Redis, with no MariaDB statement', async () => {
