@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormats from 'ajv-formats'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { JetStreamPublisher } from '../../src/adapters/nats/jetstream-publisher.js'
@@ -44,6 +46,13 @@ afterAll(async () => {
   await nats?.remove(env.NATS_STREAM!)
   await nats?.close()
 })
+
+/** docs/events.schema.json, closed: what is published must be documented, field by field. */
+function schemaValidator() {
+  const schema = JSON.parse(readFileSync(new URL('../../docs/events.schema.json', import.meta.url), 'utf8'))
+  for (const type of ['account.opened', 'transfer.posted']) schema.$defs[type].unevaluatedProperties = false
+  return addFormats.default(new Ajv2020({ strict: true, allErrors: true })).compile(schema)
+}
 
 const outboxRows = async () => Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM outbox`.execute(service.db)).rows[0]?.n)
 
@@ -91,6 +100,9 @@ describe('events through the outbox', () => {
     expect(keyedEvent.subject).toBe(`${env.NATS_SUBJECT_PREFIX}.transfer.posted.${ids[1]}.${ids[2]}`)
     // The message id is the event id: the stream's duplicate window drops a re-sent copy.
     expect(keyedEvent.headers['Nats-Msg-Id']).toBe(keyedEvent.body.id)
+
+    const validate = schemaValidator()
+    for (const event of events) expect(validate(event.body), JSON.stringify(validate.errors)).toBe(true)
 
     // Per account, versions come one by one in stream order, and the last state is the API's.
     const states = lastStates(events)
