@@ -4,6 +4,8 @@
 // ratios. One file per scenario under bench/scenarios/; `--help` lists them and the options.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { jetstreamManager } from '@nats-io/jetstream'
+import { connect } from '@nats-io/transport-node'
 import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
 import { databasePid } from './lib/cpu.js'
@@ -12,7 +14,7 @@ import { startOtlpSink } from './lib/otlp-sink.js'
 import { addRatios, save, table } from './lib/report.js'
 import { useApiKey } from './lib/workload.js'
 import { startService } from './lib/service.js'
-import { AUTH, helpText, parseOptions, TRACING } from './options.js'
+import { AUTH, EVENTS, helpText, parseOptions, TRACING } from './options.js'
 import ceilingRead from './scenarios/ceiling-read.js'
 import { hotPairCeiling, uniformCeiling } from './scenarios/ceilings.js'
 import hotPair from './scenarios/hot-pair.js'
@@ -54,9 +56,12 @@ function plan(options) {
             const independent = scenario.target === 'none' || scenario.target === 'ceiling-read'
             if ((independent || scenario.once) && !first) continue
             if (scenario.once && connections !== options.connections[0]) continue
-            const key = independent ? scenario.target : `${scenario.target}/${tracing}/${batchSize ?? 'default'}/${auth}`
-            const settings = independent ? { batchSize: undefined, tracing: undefined, auth: undefined } : { batchSize, tracing, auth }
-            steps.push({ scenario, connections, ...settings, key })
+            // Events on and off side by side for each scenario, so the two compare within minutes of each other.
+            for (const events of independent || scenario.once ? [options.events[0]] : options.events) {
+              const key = independent ? scenario.target : `${scenario.target}/${tracing}/${batchSize ?? 'default'}/${auth}/${events}`
+              const settings = independent ? { batchSize: undefined, tracing: undefined, auth: undefined, events: undefined } : { batchSize, tracing, auth, events }
+              steps.push({ scenario, connections, ...settings, key })
+            }
           }
         }
       }
@@ -79,6 +84,7 @@ async function main() {
   /** @type {Record<string, string>} */
   const env = {}
   const keyPrefix = `bench-${Date.now()}:`
+  const eventStream = `BENCH_${Date.now()}`
   if (!options.url) {
     // A fresh database for every run, so the seed starts from known balances, and a fresh key
     // prefix, so keys of earlier runs (same ids, higher versions) are not mistaken for this run's.
@@ -91,7 +97,7 @@ async function main() {
   if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint })
   console.log(
     `load: ${steps.length} measurements (${options.scenarios.join(', ')}; connections ${options.connections.join(', ')}; ` +
-      `batch sizes ${options.batchSizes.map((size) => size ?? 'default').join(', ')}; tracing ${options.tracings.join(', ')}; auth ${options.auths.join(', ')}), ` +
+      `batch sizes ${options.batchSizes.map((size) => size ?? 'default').join(', ')}; tracing ${options.tracings.join(', ')}; auth ${options.auths.join(', ')}; events ${options.events.join(', ')}), ` +
       `${options.duration} s each after ${options.warmup} s of warm-up: about ${Math.ceil(estimate(steps, options) / 60)} min`,
   )
 
@@ -117,6 +123,9 @@ async function main() {
         ...(step.tracing ? TRACING[/** @type {keyof typeof TRACING} */ (step.tracing)] : {}),
         ...(step.batchSize === undefined ? {} : { BATCH_MAX_SIZE: String(step.batchSize) }),
         ...(step.auth ? AUTH[/** @type {keyof typeof AUTH} */ (step.auth)] : {}),
+        ...EVENTS[/** @type {keyof typeof EVENTS} */ (step.events ?? options.events[0])],
+        NATS_STREAM: eventStream,
+        NATS_SUBJECT_PREFIX: `bench.${eventStream}`,
       }
       service =
         step.scenario.target === 'ceiling-read'
@@ -151,6 +160,7 @@ async function main() {
         batchSize: step.batchSize,
         tracing: options.tracings.length > 1 ? step.tracing : undefined,
         auth: options.auths.length > 1 ? step.auth : undefined,
+        events: options.events.length > 1 ? step.events : undefined,
         peakRssMb: running.get(step.key)?.peakRssMb(),
       })
       console.log(`  done: ${row.scenario} (conn ${step.connections}): ${row.rps} req/s, p99 ${row.p99} ms${row.note ? `; ${row.note}` : ''}`)
@@ -160,6 +170,7 @@ async function main() {
     await sink.close()
     await ledger?.close()
     if (databaseUrl && !options.keep) await cleanUp(databaseUrl, keyPrefix)
+    if (!options.keep) await removeStream(EVENTS.on.NATS_URL, eventStream)
   }
   addRatios(rows)
   const { requests, bytes } = sink.stats()
@@ -175,6 +186,16 @@ async function createApiKey(env) {
     env: { ...process.env, ...env },
   })
   return stdout.trim()
+}
+
+/** Removes the run's event stream, if the services made one. @param {string} natsUrl @param {string} stream */
+async function removeStream(natsUrl, stream) {
+  const nc = await connect({ servers: natsUrl, maxReconnectAttempts: 0 }).catch(() => undefined)
+  if (!nc) return
+  await jetstreamManager(nc)
+    .then((jsm) => jsm.streams.delete(stream))
+    .catch(() => {})
+  await nc.close()
 }
 
 /** @param {string} databaseUrl */

@@ -34,6 +34,15 @@ export const AUTH = {
   off: { AUTH: 'off', RATE_LIMIT_PER_KEY: 'off', RATE_LIMIT_PER_ADDRESS: 'off' },
 }
 
+/**
+ * Events a run can compare; each starts services of its own. `on` publishes to the machine's NATS
+ * (BENCH_NATS_URL, default nats://127.0.0.1:4222) into a stream of the run's own, removed after.
+ */
+export const EVENTS = {
+  on: { NATS_URL: process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222' },
+  off: { NATS_URL: '' },
+}
+
 const OPTIONS = {
   scenarios: { default: SCENARIO_ORDER.join(','), help: 'comma-separated, run in the order above' },
   duration: { default: '10', help: 'seconds each timed scenario is measured' },
@@ -42,6 +51,7 @@ const OPTIONS = {
   'batch-sizes': { default: '', help: 'BATCH_MAX_SIZE values (8,32,…), one service each; empty: the service default' },
   tracing: { default: 'default', help: `a list of ${Object.keys(TRACING).join(', ')}; one service each` },
   auth: { default: 'on', help: 'a list of on (API key, rate limits), off (AUTH=off, no limits); one service each' },
+  events: { default: 'on', help: 'a list of on (outbox + relay to NATS JetStream), off (NATS_URL=, no outbox rows); one service each' },
   url: { default: '', help: 'a running service to load instead (only the service scenarios; no ledger checks in MariaDB)' },
   keep: { default: false, help: 'keep the bench database and Redis keys afterwards (dropped by default)' },
   help: { default: false, help: 'print this and exit' },
@@ -103,6 +113,8 @@ export function parseOptions(argv, scenarioNames) {
   if (badTracing.length > 0 || tracings.length === 0) throw new Error(`--tracing takes ${Object.keys(TRACING).join(', ')}; got "${text('tracing')}"`)
   const auths = text('auth').split(',').filter(Boolean)
   if (auths.length === 0 || auths.some((name) => !(name in AUTH))) throw new Error(`--auth takes ${Object.keys(AUTH).join(', ')}; got "${text('auth')}"`)
+  const events = text('events').split(',').filter(Boolean)
+  if (events.length === 0 || events.some((name) => !(name in EVENTS))) throw new Error(`--events takes ${Object.keys(EVENTS).join(', ')}; got "${text('events')}"`)
   const [duration] = integers('duration', text('duration'), { max: 3600 })
   const warmups = integers('warmup', text('warmup'), { min: 0, max: 600 })
   if (duration === undefined || warmups.length !== 1 || text('duration').includes(',')) throw new Error('--duration and --warmup take one number each')
@@ -121,6 +133,7 @@ export function parseOptions(argv, scenarioNames) {
     batchSizes: batchSizes.length > 0 ? batchSizes : [undefined],
     tracings,
     auths,
+    events,
     url: url === '' ? undefined : url,
     keep: Boolean(values.keep),
   }

@@ -2,6 +2,7 @@
 // A timed run of transfers against the service, with its ledger checked afterwards.
 import { cannon, successes } from './cannon.js'
 import { batchMeter } from './batches.js'
+import { eventMeter } from './events.js'
 import { toRow } from './report.js'
 import { JSON_HEADERS } from './workload.js'
 
@@ -18,11 +19,23 @@ import { JSON_HEADERS } from './workload.js'
  */
 export async function timedTransfers(ctx, { label, workload, body, check }) {
   const batches = batchMeter(ctx.metricsUrl)
+  const events = eventMeter(ctx.metricsUrl)
+  /** @type {Awaited<ReturnType<typeof events.stop>>} */
+  let relay
   const { result, cpu, warmupSuccesses } = await cannon({
     label,
     warmup: ctx.warmup,
     pids: ctx.pids,
-    measured: batches,
+    measured: {
+      before: async () => {
+        await batches.before()
+        await events.start()
+      },
+      after: async () => {
+        relay = await events.stop()
+        await batches.after()
+      },
+    },
     options: {
       url: `${ctx.base}/v1/transfers`,
       connections: ctx.connections,
@@ -33,7 +46,8 @@ export async function timedTransfers(ctx, { label, workload, body, check }) {
     },
   })
   const unanswered = ctx.connections * (ctx.warmup > 0 ? 2 : 1)
-  const note = await check(warmupSuccesses + successes(result), unanswered)
+  const checked = await check(warmupSuccesses + successes(result), unanswered)
+  const note = relay ? `${checked}; relay ${relay.perSecond} events/s, outbox lag max ${relay.maxLagMs} ms, at the end ${relay.endLagMs} ms` : checked
   return { ...toRow(label, ctx.connections, result, cpu), workload, batches: batches.result(), note }
 }
 

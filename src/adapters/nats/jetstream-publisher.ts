@@ -1,5 +1,5 @@
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream'
-import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node'
+import { jetstreamManager } from '@nats-io/jetstream'
+import { connect, createInbox, headers, type Msg, nanos, type NatsConnection } from '@nats-io/transport-node'
 import type { EventsConfig } from '../../config.js'
 import type { EventPublisher, PendingEvent } from '../../ports/event-outbox.js'
 import { publishSpan } from '../telemetry/publish-spans.js'
@@ -18,29 +18,66 @@ const MAX_AGE_DAYS = 7
  * waiting for each acknowledgement, and the call resolves once all are acknowledged. While NATS
  * is down a call throws (after the acknowledgement timeout, or at once when not connected) and
  * the connection keeps trying to come back by itself; a connection that gave up is made anew.
+ *
+ * It speaks JetStream's publish protocol itself: a plain publish with `Nats-Msg-Id` and
+ * `Nats-Expected-Stream` headers and a reply subject under one inbox of this connection, whose
+ * single subscription takes every acknowledgement (`{"stream","seq","duplicate"}` or
+ * `{"error"}`). nats.js's `js.publish` makes each message a request of its own and cost four
+ * times the CPU (45–58 µs against 11 µs a message, measured on this machine): with one event per
+ * transfer that was a third of the service's throughput.
  */
+interface Connected {
+  nc: NatsConnection
+  /** Acknowledgements arrive at `<inbox>.<n>`; `n` names the message's waiter. */
+  inbox: string
+  waiting: Map<string, (ack: Msg) => void>
+}
+
+interface PubAck {
+  stream?: string
+  seq?: number
+  duplicate?: boolean
+  error?: { code?: number; description?: string }
+}
+
 export class JetStreamPublisher implements EventPublisher {
-  private connection: Promise<{ nc: NatsConnection; js: JetStreamClient }> | undefined
+  private connection: Promise<Connected> | undefined
+  private lastReply = 0
 
   constructor(private readonly settings: Pick<EventsConfig, 'natsUrl' | 'stream' | 'subjectPrefix' | 'duplicateWindowSeconds'>) {}
 
   async publish(events: readonly PendingEvent[]): Promise<{ duplicates: number }> {
-    const { js } = await this.connected()
+    const { nc, inbox, waiting } = await this.connected()
     const { stream, subjectPrefix } = this.settings
     return publishSpan(stream, events, async (carrier) => {
-      const acks = await Promise.all(
-        events.map((event) => {
+      const keys: string[] = []
+      let timer: NodeJS.Timeout | undefined
+      try {
+        const acks = events.map((event) => {
+          const key = String(++this.lastReply)
+          keys.push(key)
+          const acked = new Promise<Msg>((resolve) => waiting.set(key, resolve))
           const h = headers()
-          for (const [name, value] of Object.entries(carrier)) h.set(name, value)
-          return js.publish(`${subjectPrefix}.${event.subject}`, event.payload, {
-            msgID: event.eventId,
-            headers: h,
-            timeout: ACK_TIMEOUT_MS,
-            expect: { streamName: stream },
-          })
-        }),
-      )
-      return { duplicates: acks.filter((ack) => ack.duplicate).length }
+          h.set('Nats-Msg-Id', event.eventId)
+          h.set('Nats-Expected-Stream', stream)
+          for (const name in carrier) h.set(name, carrier[name] as string)
+          nc.publish(`${subjectPrefix}.${event.subject}`, event.payload, { reply: `${inbox}.${key}`, headers: h })
+          return acked
+        })
+        const timedOut = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`JetStream did not acknowledge ${events.length} events within ${ACK_TIMEOUT_MS} ms`)), ACK_TIMEOUT_MS)
+        })
+        let duplicates = 0
+        for (const ack of await Promise.race([Promise.all(acks), timedOut])) {
+          const answer = parseAck(ack)
+          if (answer.error || answer.stream !== stream) throw new Error(`JetStream refused an event: ${answer.error?.description ?? `stored in ${answer.stream}`}`)
+          if (answer.duplicate) duplicates++
+        }
+        return { duplicates }
+      } finally {
+        clearTimeout(timer)
+        for (const key of keys) waiting.delete(key)
+      }
     })
   }
 
@@ -52,7 +89,7 @@ export class JetStreamPublisher implements EventPublisher {
     await open?.nc.drain().catch(() => open.nc.close())
   }
 
-  private connected(): Promise<{ nc: NatsConnection; js: JetStreamClient }> {
+  private connected(): Promise<Connected> {
     if (!this.connection) {
       const opening = this.open()
       this.connection = opening
@@ -65,7 +102,7 @@ export class JetStreamPublisher implements EventPublisher {
     return this.connection
   }
 
-  private async open(): Promise<{ nc: NatsConnection; js: JetStreamClient }> {
+  private async open(): Promise<Connected> {
     const { natsUrl, stream, subjectPrefix, duplicateWindowSeconds } = this.settings
     const nc = await connect({
       servers: natsUrl.split(',').map((server) => server.trim()),
@@ -93,10 +130,29 @@ export class JetStreamPublisher implements EventPublisher {
             if (!(await jsm.streams.info(stream).then(() => true, () => false))) throw error
           })
       }
-      return { nc, js: jetstream(nc) }
+      const inbox = createInbox()
+      const waiting = new Map<string, (ack: Msg) => void>()
+      nc.subscribe(`${inbox}.*`, {
+        callback: (_error, message) => {
+          const key = message.subject.slice(inbox.length + 1)
+          waiting.get(key)?.(message)
+          waiting.delete(key)
+        },
+      })
+      return { nc, inbox, waiting }
     } catch (error) {
       await nc.close()
       throw error
     }
+  }
+}
+
+/** A PubAck, or the error a status message (503: no stream listens) stands for. */
+function parseAck(message: Msg): PubAck {
+  if (message.data.length === 0) return { error: { code: message.headers?.code ?? 0, description: message.headers?.description || 'no acknowledgement' } }
+  try {
+    return message.json<PubAck>()
+  } catch {
+    return { error: { description: 'an acknowledgement that is not JSON' } }
   }
 }
