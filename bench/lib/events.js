@@ -1,6 +1,6 @@
 // @ts-check
 // The event relay over a measured run, from the service's Prometheus metrics: events published
-// (events_published_total, before and after) and the outbox lag (events_outbox_lag_seconds),
+// (events_published_total, before and after) and the outbox lag (events_outbox_lag),
 // sampled every 250 ms for its largest value and read once more at the end.
 
 /** @param {string | undefined} metricsUrl */
@@ -13,7 +13,7 @@ async function scrape(metricsUrl) {
     const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)
     return match ? Number(match[1]) : undefined
   }
-  return { published: value('events_published_total'), lagS: value('events_outbox_lag_seconds') }
+  return { published: value('events_published_total'), lagS: value('events_outbox_lag') }
 }
 
 /**

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/adapters/mariadb/database.js'
 import { loadConfig } from '../../src/config.js'
+import { eventsEnv, eventually, inspector, SHARED_NATS_URL } from './support/nats.js'
 import { type Sample, scrape, total } from './support/prometheus.js'
 import { client, dropDatabase, freshDatabaseUrl } from './support/service.js'
 import { freePort, type ServiceProcess, spawnService } from './support/service-process.js'
@@ -140,6 +141,8 @@ describe('the Grafana dashboard', () => {
   it('queries only metrics the service exports (a small pool, so a known number of 503s happen too)', async () => {
     const databaseUrl = freshDatabaseUrl('dashboard')
     const port = await freePort()
+    // Events on, into a stream of the test's own, so the relay's metrics are exported too.
+    const events = eventsEnv('dashboard')
     // One connection, one waiter: concurrent reads beyond that are refused at once (QUEUE_FULL).
     const service = await spawnService({
       DATABASE_URL: databaseUrl,
@@ -148,7 +151,9 @@ describe('the Grafana dashboard', () => {
       OTEL_TRACES_SAMPLER: 'always_off',
       DB_POOL_SIZE: '1',
       DB_QUEUE_LIMIT: '1',
+      ...events,
     })
+    const nats = await inspector(SHARED_NATS_URL)
     try {
       const api = client(service)
       expect((await api.createAccount(1, '10')).status).toBe(201)
@@ -160,6 +165,7 @@ describe('the Grafana dashboard', () => {
       const refused = statuses.filter((status) => status === 503).length
       expect(refused).toBeGreaterThan(0)
       expect(statuses.filter((status) => status !== 503 && status !== 200)).toEqual([])
+      await eventually('the events published', async () => (await nats.count(events.NATS_STREAM!)) === 3)
 
       const samples = await scrape(`http://127.0.0.1:${port}/metrics`)
       expect(total(samples, 'responses_unavailable_total', { reason: 'QUEUE_FULL' })).toBe(refused)
@@ -172,6 +178,8 @@ describe('the Grafana dashboard', () => {
       expect(queried.filter((entry) => !exported.has(entry.split(': ')[1]!))).toEqual([])
     } finally {
       service.child.kill('SIGKILL')
+      await nats.remove(events.NATS_STREAM!)
+      await nats.close()
       const db = openDatabase(loadConfig({ DATABASE_URL: databaseUrl }).database)
       await dropDatabase(db, databaseUrl)
       await db.destroy()
