@@ -182,7 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
             subjectPrefix,
             duplicateWindowSeconds: integer('NATS_DUPLICATE_WINDOW_S', 120, 1, 86_400),
             relay: oneOf('EVENTS_RELAY', 'in-process', ['in-process', 'off']),
-            batchSize: integer('EVENTS_RELAY_BATCH', 100, 1, 1000),
+            batchSize: integer('EVENTS_RELAY_BATCH', 500, 1, 5000),
             pollMs: integer('EVENTS_RELAY_POLL_MS', 50, 1, 60_000),
           }),
   }

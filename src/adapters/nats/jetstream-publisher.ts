@@ -7,6 +7,9 @@ import { publishSpan } from '../telemetry/publish-spans.js'
 /** How long one publish waits for the stream's acknowledgement. */
 const ACK_TIMEOUT_MS = 2_000
 
+/** Events under one publish span. */
+const EVENTS_PER_SPAN = 100
+
 /** The stream's age limit when this publisher creates it; operators may set their own. */
 const MAX_AGE_DAYS = 7
 
@@ -47,38 +50,45 @@ export class JetStreamPublisher implements EventPublisher {
   constructor(private readonly settings: Pick<EventsConfig, 'natsUrl' | 'stream' | 'subjectPrefix' | 'duplicateWindowSeconds'>) {}
 
   async publish(events: readonly PendingEvent[]): Promise<{ duplicates: number }> {
-    const { nc, inbox, waiting } = await this.connected()
+    const connected = await this.connected()
+    // A span per chunk: a span keeps at most 128 links (the SDK's default), one per writing transaction.
+    const chunks: PendingEvent[][] = []
+    for (let start = 0; start < events.length; start += EVENTS_PER_SPAN) chunks.push(events.slice(start, start + EVENTS_PER_SPAN))
+    // Sent in order (each chunk's messages are written before the next chunk's), acknowledged together.
+    const published = await Promise.all(chunks.map((chunk) => publishSpan(this.settings.stream, chunk, (carrier) => this.send(connected, chunk, carrier))))
+    return { duplicates: published.reduce((sum, { duplicates }) => sum + duplicates, 0) }
+  }
+
+  private async send({ nc, inbox, waiting }: Connected, events: readonly PendingEvent[], carrier: Record<string, string>): Promise<{ duplicates: number }> {
     const { stream, subjectPrefix } = this.settings
-    return publishSpan(stream, events, async (carrier) => {
-      const keys: string[] = []
-      let timer: NodeJS.Timeout | undefined
-      try {
-        const acks = events.map((event) => {
-          const key = String(++this.lastReply)
-          keys.push(key)
-          const acked = new Promise<Msg>((resolve) => waiting.set(key, resolve))
-          const h = headers()
-          h.set('Nats-Msg-Id', event.eventId)
-          h.set('Nats-Expected-Stream', stream)
-          for (const name in carrier) h.set(name, carrier[name] as string)
-          nc.publish(`${subjectPrefix}.${event.subject}`, event.payload, { reply: `${inbox}.${key}`, headers: h })
-          return acked
-        })
-        const timedOut = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`JetStream did not acknowledge ${events.length} events within ${ACK_TIMEOUT_MS} ms`)), ACK_TIMEOUT_MS)
-        })
-        let duplicates = 0
-        for (const ack of await Promise.race([Promise.all(acks), timedOut])) {
-          const answer = parseAck(ack)
-          if (answer.error || answer.stream !== stream) throw new Error(`JetStream refused an event: ${answer.error?.description ?? `stored in ${answer.stream}`}`)
-          if (answer.duplicate) duplicates++
-        }
-        return { duplicates }
-      } finally {
-        clearTimeout(timer)
-        for (const key of keys) waiting.delete(key)
+    const keys: string[] = []
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const acks = events.map((event) => {
+        const key = String(++this.lastReply)
+        keys.push(key)
+        const acked = new Promise<Msg>((resolve) => waiting.set(key, resolve))
+        const h = headers()
+        h.set('Nats-Msg-Id', event.eventId)
+        h.set('Nats-Expected-Stream', stream)
+        for (const name in carrier) h.set(name, carrier[name] as string)
+        nc.publish(`${subjectPrefix}.${event.subject}`, event.payload, { reply: `${inbox}.${key}`, headers: h })
+        return acked
+      })
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`JetStream did not acknowledge ${events.length} events within ${ACK_TIMEOUT_MS} ms`)), ACK_TIMEOUT_MS)
+      })
+      let duplicates = 0
+      for (const ack of await Promise.race([Promise.all(acks), timedOut])) {
+        const answer = parseAck(ack)
+        if (answer.error || answer.stream !== stream) throw new Error(`JetStream refused an event: ${answer.error?.description ?? `stored in ${answer.stream}`}`)
+        if (answer.duplicate) duplicates++
       }
-    })
+      return { duplicates }
+    } finally {
+      clearTimeout(timer)
+      for (const key of keys) waiting.delete(key)
+    }
   }
 
   /** Closes the connection, once whatever it was sending has been sent. */

@@ -5,7 +5,7 @@ import { recordFailure } from './failures.js'
 const tracer = trace.getTracer('internal-transfers')
 
 /**
- * One PRODUCER span per relayed batch (`events publish`, a root: the relay runs on its own), linked
+ * One PRODUCER span per relayed chunk of events (`events publish`, a root: the relay runs on its own), linked
  * to the span of each transaction that wrote one of its events (the trace context kept in the
  * outbox row), so Jaeger leads from a transfer to its publication. `send` receives the span's own
  * context as headers (`traceparent`) to put on every message, so a consumer can continue the trace.
