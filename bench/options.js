@@ -34,6 +34,12 @@ export const AUTH = {
   off: { AUTH: 'off', RATE_LIMIT_PER_KEY: 'off', RATE_LIMIT_PER_ADDRESS: 'off' },
 }
 
+/** Metrics settings a run can compare; each starts services of its own. */
+export const METRICS = {
+  on: {},
+  off: { OTEL_METRICS_EXPORTER: 'none' },
+}
+
 const OPTIONS = {
   scenarios: { default: SCENARIO_ORDER.join(','), help: 'comma-separated, run in the order above' },
   duration: { default: '10', help: 'seconds each timed scenario is measured' },
@@ -42,6 +48,7 @@ const OPTIONS = {
   'batch-sizes': { default: '', help: 'BATCH_MAX_SIZE values (8,32,…), one service each; empty: the service default' },
   tracing: { default: 'default', help: `a list of ${Object.keys(TRACING).join(', ')}; one service each` },
   auth: { default: 'on', help: 'a list of on (API key, rate limits), off (AUTH=off, no limits); one service each' },
+  metrics: { default: 'on', help: `a list of ${Object.keys(METRICS).join(', ')} (OTEL_METRICS_EXPORTER=none); one service each` },
   url: { default: '', help: 'a running service to load instead (only the service scenarios; no ledger checks in MariaDB)' },
   keep: { default: false, help: 'keep the bench database and Redis keys afterwards (dropped by default)' },
   help: { default: false, help: 'print this and exit' },
@@ -103,6 +110,8 @@ export function parseOptions(argv, scenarioNames) {
   if (badTracing.length > 0 || tracings.length === 0) throw new Error(`--tracing takes ${Object.keys(TRACING).join(', ')}; got "${text('tracing')}"`)
   const auths = text('auth').split(',').filter(Boolean)
   if (auths.length === 0 || auths.some((name) => !(name in AUTH))) throw new Error(`--auth takes ${Object.keys(AUTH).join(', ')}; got "${text('auth')}"`)
+  const metrics = text('metrics').split(',').filter(Boolean)
+  if (metrics.length === 0 || metrics.some((name) => !(name in METRICS))) throw new Error(`--metrics takes ${Object.keys(METRICS).join(', ')}; got "${text('metrics')}"`)
   const [duration] = integers('duration', text('duration'), { max: 3600 })
   const warmups = integers('warmup', text('warmup'), { min: 0, max: 600 })
   if (duration === undefined || warmups.length !== 1 || text('duration').includes(',')) throw new Error('--duration and --warmup take one number each')
@@ -121,6 +130,7 @@ export function parseOptions(argv, scenarioNames) {
     batchSizes: batchSizes.length > 0 ? batchSizes : [undefined],
     tracings,
     auths,
+    metrics,
     url: url === '' ? undefined : url,
     keep: Boolean(values.keep),
   }

@@ -40,7 +40,7 @@ export function addRatios(rows) {
 
 /** @param {import('./types.js').Row} row */
 const variant = (row) =>
-  [row.batchSize === undefined ? '' : `batch ${row.batchSize}`, row.tracing ? `tracing ${row.tracing}` : '', row.auth ? `auth ${row.auth}` : '']
+  [row.batchSize === undefined ? '' : `batch ${row.batchSize}`, row.tracing ? `tracing ${row.tracing}` : '', row.auth ? `auth ${row.auth}` : '', row.metrics ? `metrics ${row.metrics}` : '']
     .filter(Boolean)
     .join(', ')
 /** @param {import('./types.js').Row} row */
