@@ -36,7 +36,9 @@ import { createApiKey, type CreateApiKey } from './app/create-api-key.js'
 import { getAccount } from './app/get-account.js'
 import { getTransfer } from './app/get-transfer.js'
 import { createLedger } from './app/ledger.js'
+import { expirePendingTransfers } from './app/expire-pending-transfers.js'
 import { listAccountTransfers } from './app/list-account-transfers.js'
+import { resolvePendingTransfer } from './app/resolve-pending-transfer.js'
 import { revokeApiKey, type RevokeApiKey } from './app/revoke-api-key.js'
 import { sweepIdempotencyKeys } from './app/sweep-idempotency-keys.js'
 import { transferFunds } from './app/transfer-funds.js'
@@ -159,12 +161,14 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     },
   })
   const inFlight = new InFlight()
+  const ids = new UuidV7Generator()
   // Each use case runs in a span of its own; the statements and commands it issues are its children.
   const server = await buildServer({
     createAccount: inFlight.track(metered.createAccount(inSpan.createAccount(createAccount({ ledger })))),
     getAccount: inFlight.track(inSpan.getAccount(getAccount({ accounts, cache: accountCache }))),
-    transferFunds: inFlight.track(metered.transferFunds(inSpan.transferFunds(transferFunds({ ledger, ids: new UuidV7Generator() })))),
+    transferFunds: inFlight.track(metered.transferFunds(inSpan.transferFunds(transferFunds({ ledger, ids })))),
     getTransfer: inFlight.track(inSpan.getTransfer(getTransfer({ transfers }))),
+    resolvePendingTransfer: inFlight.track(inSpan.resolvePendingTransfer(resolvePendingTransfer({ ledger, transfers, ids }))),
     listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),
     readiness: new MariadbReadiness(db),
     access: {
@@ -199,6 +203,21 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     (error) => logger.warn({ err: error }, 'idempotency key sweep failed; will retry'),
   )
 
+  // Pending transfers past their timeout are released through the write path, in bounded batches.
+  const expire = inFlight.track(
+    inSpan.expirePendingTransfers(
+      expirePendingTransfers({ ledger, transfers, clock: systemClock, batchSize: config.pendingSweep.batchSize, maxBatches: 20 }),
+    ),
+  )
+  const expirer = every(
+    config.pendingSweep.intervalMs,
+    async () => {
+      const expired = await expire()
+      if (expired > 0) logger.info({ expired }, 'pending transfers expired')
+    },
+    (error) => logger.warn({ err: error }, 'pending transfer sweep failed; will retry'),
+  )
+
   return {
     server,
     db,
@@ -206,6 +225,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     batches,
     close: async () => {
       sweeper.stop()
+      expirer.stop()
       await server.close()
       // Handlers of clients that hung up may still be running; let them finish with the pools open.
       await inFlight.drained()

@@ -11,6 +11,9 @@ export interface HistoryCursor {
 export interface TransferRecords {
   find(transferId: string): Promise<Transfer | undefined>
 
+  /** Pending transfers still open whose timeout is at or before `at`, the oldest first; at most `limit`. */
+  listExpired(at: Date, limit: number): Promise<Transfer[]>
+
   /**
    * Transfers from or to `accountId`, newest first (created_at, then transfer_id, descending),
    * strictly older than `after` when given; at most `limit`. The cost does not depend on how far

@@ -30,10 +30,16 @@ describe('the seed flow', () => {
       amount: '150',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
       created_by: service.keyId,
+      status: 'posted',
+      expires_at: null,
+      pending_transfer_id: null,
     })
     expect(Math.abs(Date.parse(transfer.body.created_at) - Date.now())).toBeLessThan(60_000)
 
-    expect(await api.get('/v1/accounts/1001')).toMatchObject({ status: 200, body: { account_id: 1001, balance: '350' } })
+    expect(await api.get('/v1/accounts/1001')).toMatchObject({
+      status: 200,
+      body: { account_id: 1001, balance: '350', pending_debits: '0', pending_credits: '0', available: '350' },
+    })
     expect(await api.get('/v1/accounts/2002')).toMatchObject({ status: 200, body: { account_id: 2002, balance: '150' } })
   })
 })

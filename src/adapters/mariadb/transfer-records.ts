@@ -1,37 +1,36 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { AccountId } from '../../domain/account.js'
-import { Money } from '../../domain/money.js'
 import type { Transfer } from '../../domain/transfer.js'
 import type { HistoryCursor, TransferRecords } from '../../ports/transfer-records.js'
 import { translate } from './driver-errors.js'
-import type { Database, TransfersTable } from './tables.js'
+import type { Database } from './tables.js'
 
-type TransferRow = Pick<TransfersTable, 'transfer_id' | 'source_account_id' | 'destination_account_id' | 'amount' | 'created_by'> & {
-  created_at: Date
-}
-
-const COLUMNS = ['transfer_id', 'source_account_id', 'destination_account_id', 'amount', 'created_at', 'created_by'] as const
-
-function rowToTransfer(row: TransferRow): Transfer {
-  const amount = Money.parse(row.amount)
-  if (!amount) throw new Error(`Transfer ${row.transfer_id} holds an amount that is not valid`)
-  return {
-    id: row.transfer_id,
-    sourceAccountId: Number(row.source_account_id),
-    destinationAccountId: Number(row.destination_account_id),
-    amount,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-  }
-}
+import { rowToTransfer, TRANSFER_COLUMNS, TRANSFER_FIELDS, type TransferRow } from './transfer-rows.js'
 
 export class MariadbTransferRecords implements TransferRecords {
   constructor(private readonly db: Kysely<Database>) {}
 
   async find(transferId: string): Promise<Transfer | undefined> {
     try {
-      const row = await this.db.selectFrom('transfers').select(COLUMNS).where('transfer_id', '=', transferId).executeTakeFirst()
+      const row = await this.db.selectFrom('transfers').select(TRANSFER_FIELDS).where('transfer_id', '=', transferId).executeTakeFirst()
       return row && rowToTransfer(row)
+    } catch (error) {
+      throw translate(error)
+    }
+  }
+
+  async listExpired(at: Date, limit: number): Promise<Transfer[]> {
+    try {
+      // transfers_expiring: a range of (status, expires_at), oldest first, that stops after `limit` rows.
+      const rows = await this.db
+        .selectFrom('transfers')
+        .select(TRANSFER_FIELDS)
+        .where('status', '=', 'pending')
+        .where('expires_at', '<=', at)
+        .orderBy('expires_at')
+        .limit(limit)
+        .execute()
+      return rows.map(rowToTransfer)
     } catch (error) {
       throw translate(error)
     }
@@ -56,7 +55,7 @@ export class MariadbTransferRecords implements TransferRecords {
       ? sql`AND (created_at < ${after.createdAt} OR (created_at = ${after.createdAt} AND transfer_id < ${after.transferId}))`
       : sql``
     const branch = (column: 'source_account_id' | 'destination_account_id') => sql`(
-      SELECT transfer_id, source_account_id, destination_account_id, amount, created_at, created_by FROM transfers
+      SELECT ${sql.raw(TRANSFER_COLUMNS)} FROM transfers
       WHERE ${sql.ref(column)} = ${accountId} ${older}
       ORDER BY created_at DESC, transfer_id DESC LIMIT ${limit})`
     return sql<TransferRow>`SELECT * FROM (${branch('source_account_id')} UNION ALL ${branch('destination_account_id')}) AS page

@@ -3,6 +3,8 @@ import type { CreateAccount } from '../../app/create-account.js'
 import type { GetAccount } from '../../app/get-account.js'
 import type { GetTransfer } from '../../app/get-transfer.js'
 import type { IdempotentResult } from '../../app/idempotency.js'
+import type { ExpirePendingTransfers } from '../../app/expire-pending-transfers.js'
+import type { ResolvePendingTransfer } from '../../app/resolve-pending-transfer.js'
 import type { ListAccountTransfers } from '../../app/list-account-transfers.js'
 import type { SweepIdempotencyKeys } from '../../app/sweep-idempotency-keys.js'
 import type { TransferFunds } from '../../app/transfer-funds.js'
@@ -34,6 +36,18 @@ export const inSpan = {
         ...(result.kind === 'done' ? { 'app.transfer.id': result.value.transfer.id } : {}),
       }),
     }),
+
+  resolvePendingTransfer: (fn: ResolvePendingTransfer): ResolvePendingTransfer =>
+    traced('resolve-pending-transfer', fn, {
+      input: (input) => ({ 'app.pending_transfer.id': input.pendingTransferId, 'app.pending_transfer.action': input.action }),
+      result: (result) => ({
+        ...replayed(result),
+        ...(result.kind === 'done' ? { 'app.transfer.id': result.value.transfer.id } : {}),
+      }),
+    }),
+
+  expirePendingTransfers: (fn: ExpirePendingTransfers): ExpirePendingTransfers =>
+    traced('expire-pending-transfers', fn, { result: (expired) => ({ 'app.pending_transfer.expired': expired }) }),
 
   getTransfer: (fn: GetTransfer): GetTransfer => traced('get-transfer', fn, { input: (transferId) => ({ 'app.transfer.id': transferId }) }),
 
