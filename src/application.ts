@@ -41,6 +41,7 @@ import { listAccountTransfers } from './app/list-account-transfers.js'
 import { resolvePendingTransfer } from './app/resolve-pending-transfer.js'
 import { revokeApiKey, type RevokeApiKey } from './app/revoke-api-key.js'
 import { sweepIdempotencyKeys } from './app/sweep-idempotency-keys.js'
+import { transferBatch } from './app/transfer-batch.js'
 import { transferFunds } from './app/transfer-funds.js'
 import type { Config } from './config.js'
 import type { AccountRecords } from './ports/account-records.js'
@@ -168,6 +169,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     getAccount: inFlight.track(inSpan.getAccount(getAccount({ accounts, cache: accountCache }))),
     transferFunds: inFlight.track(metered.transferFunds(inSpan.transferFunds(transferFunds({ ledger, ids })))),
     getTransfer: inFlight.track(inSpan.getTransfer(getTransfer({ transfers }))),
+    transferBatch: inFlight.track(inSpan.transferBatch(transferBatch({ ledger, ids }))),
     resolvePendingTransfer: inFlight.track(inSpan.resolvePendingTransfer(resolvePendingTransfer({ ledger, transfers, ids }))),
     listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),
     readiness: new MariadbReadiness(db),

@@ -98,6 +98,7 @@ export const ERRORS: Readonly<Record<ErrorCode, Readonly<ErrorSpec>>> = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', fault: 'client', kept: false },
   INSUFFICIENT_FUNDS: { status: 422, title: 'Insufficient funds', fault: 'client', kept: true },
   BALANCE_LIMIT_EXCEEDED: { status: 422, title: 'Balance limit exceeded', fault: 'client', kept: true },
+  BATCH_ITEM_REFUSED: { status: 422, title: 'Batch item refused', fault: 'client', kept: true },
   POST_AMOUNT_EXCEEDS_PENDING: { status: 422, title: 'Post amount above the pending amount', fault: 'client', kept: true },
   NOT_A_PENDING_TRANSFER: { status: 422, title: 'Not a pending transfer', fault: 'client', kept: true },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused', fault: 'client', kept: false },

@@ -1,5 +1,5 @@
 import type { Account } from '../domain/account.js'
-import { type Applied, accountsOf, applyBatch, type Command, type Outcome, pendingTransfersOf } from '../domain/batch.js'
+import { type Applied, accountsOf, applyBatch, type Command, type Outcome, pendingTransfersOf, recordsOf } from '../domain/batch.js'
 import type { Transfer } from '../domain/transfer.js'
 import type { Clock } from '../ports/clock.js'
 import type { StoredResponse } from '../ports/idempotency.js'
@@ -100,7 +100,7 @@ export async function writeBatch(
   const transfers: Transfer[] = []
   runnable.forEach((submission, i) => {
     const outcome = batch.outcomes[i] as Outcome
-    if (outcome.kind !== 'refused' && 'transfer' in outcome) transfers.push(outcome.transfer)
+    transfers.push(...recordsOf(outcome))
     const { idempotency } = submission
     const response = idempotency && isKept(outcome) ? idempotency.render(outcome) : undefined
     if (idempotency && response) saved.push({ key: idempotency.key, response })

@@ -1,5 +1,5 @@
 import { type Account, type AccountId, openedAccount } from './account.js'
-import { AccountExists, AccountNotFound, DomainError, TransferNotFound } from './errors.js'
+import { AccountExists, AccountNotFound, BatchItemRefused, DomainError, TransferNotFound } from './errors.js'
 import type { Money } from './money.js'
 import { checkExpirable, checkResolvable, postedAmount, release } from './pending.js'
 import { moveMoney, reserveMoney, type Transfer } from './transfer.js'
@@ -58,8 +58,26 @@ export interface ExpirePendingCommand extends Resolution {
   readonly kind: 'expire-pending'
 }
 
+/**
+ * Transfers (plain or pending) that one request sends together; they stay together in one
+ * transaction, in order. `atomic`: all are applied or none (the first refusal refuses the whole,
+ * as BatchItemRefused); otherwise each is applied or refused on its own.
+ */
+export interface TransferBatchCommand {
+  readonly kind: 'transfer-batch'
+  readonly atomic: boolean
+  readonly items: readonly (TransferCommand | PendingTransferCommand)[]
+}
+
 /** One change a batch can carry. */
-export type Command = OpenAccountCommand | TransferCommand | PendingTransferCommand | PostPendingCommand | VoidPendingCommand | ExpirePendingCommand
+export type Command =
+  | OpenAccountCommand
+  | TransferCommand
+  | PendingTransferCommand
+  | PostPendingCommand
+  | VoidPendingCommand
+  | ExpirePendingCommand
+  | TransferBatchCommand
 
 export interface AccountOpened {
   readonly kind: 'account-opened'
@@ -99,15 +117,28 @@ export interface Expired {
   readonly destination: Account
 }
 
+/** A batch of transfers applied: one outcome per item, in order (with `atomic`, every one applied). */
+export interface BatchApplied {
+  readonly kind: 'batch-applied'
+  readonly atomic: boolean
+  readonly outcomes: readonly (Transferred | Reserved | Refused)[]
+}
+
+export interface Refused {
+  readonly kind: 'refused'
+  readonly error: DomainError
+}
+
 /** What became of one command: applied, or refused with the rule it broke. */
 export type Outcome =
+  | BatchApplied
   | AccountOpened
   | Transferred
   | Reserved
   | Resolved<'posted'>
   | Resolved<'voided'>
   | Expired
-  | { readonly kind: 'refused'; readonly error: DomainError }
+  | Refused
 
 /** An outcome of a command that was applied. */
 export type Applied = Exclude<Outcome, { kind: 'refused' }>
@@ -120,7 +151,14 @@ export type AppliedOutcomeOf<C extends Command> = {
   'post-pending': Resolved<'posted'>
   'void-pending': Resolved<'voided'>
   'expire-pending': Expired
+  'transfer-batch': BatchApplied
 }[C['kind']]
+
+/** The transfer records an outcome makes. */
+export function recordsOf(outcome: Outcome): Transfer[] {
+  if (outcome.kind === 'batch-applied') return outcome.outcomes.flatMap(recordsOf)
+  return 'transfer' in outcome ? [outcome.transfer] : []
+}
 
 /** An account the batch changed: as it was locked (undefined when the batch opened it), and as it ends. */
 export interface AccountChange {
@@ -141,6 +179,7 @@ export interface BatchResult {
 
 /** The accounts a command reads and writes; all of them must be locked before the batch is applied. */
 export function accountsOf(command: Command): AccountId[] {
+  if (command.kind === 'transfer-batch') return command.items.flatMap(accountsOf)
   return command.kind === 'open-account' ? [command.accountId] : [command.sourceAccountId, command.destinationAccountId]
 }
 
@@ -183,7 +222,36 @@ export function applyBatch(
     createdBy: command.createdBy ?? null,
   })
 
+  // An atomic batch is undone by putting back the state from before its first item.
+  const checkpoint = () => [new Map(current), new Map(changed), new Map(pendingNow), new Map(resolved)] as const
+  const restore = (saved: ReturnType<typeof checkpoint>) => {
+    for (const [map, copy] of [
+      [current, saved[0]],
+      [changed, saved[1]],
+      [pendingNow, saved[2]],
+      [resolved, saved[3]],
+    ] as [Map<unknown, unknown>, Map<unknown, unknown>][]) {
+      map.clear()
+      for (const [key, value] of copy) map.set(key, value)
+    }
+  }
+  const applyItem = (item: TransferCommand | PendingTransferCommand) => apply(item) as Transferred | Reserved | Refused
+
   const apply = (command: Command): Outcome => {
+    if (command.kind === 'transfer-batch') {
+      if (!command.atomic) return { kind: 'batch-applied', atomic: false, outcomes: command.items.map(applyItem) }
+      const saved = checkpoint()
+      const outcomes: (Transferred | Reserved)[] = []
+      for (const [index, item] of command.items.entries()) {
+        const outcome = applyItem(item)
+        if (outcome.kind === 'refused') {
+          restore(saved)
+          return refused(new BatchItemRefused(index, outcome.error))
+        }
+        outcomes.push(outcome)
+      }
+      return { kind: 'batch-applied', atomic: true, outcomes }
+    }
     if (command.kind === 'open-account') {
       if (current.has(command.accountId)) return refused(new AccountExists(command.accountId))
       const account = openedAccount(command.accountId, command.initialBalance)
@@ -243,6 +311,6 @@ export function applyBatch(
   return { outcomes, changes: [...changed.values()], resolved: [...resolved.values()] }
 }
 
-function refused(error: DomainError): Outcome {
+function refused(error: DomainError): Refused {
   return { kind: 'refused', error }
 }

@@ -105,6 +105,17 @@ export class TransferNotDue extends DomainError {
   }
 }
 
+/** An atomic batch of transfers refused as a whole: item `index` (from 0) broke a rule, and nothing of the batch was applied. */
+export class BatchItemRefused extends DomainError {
+  readonly code = 'BATCH_ITEM_REFUSED'
+  constructor(
+    readonly index: number,
+    readonly refusal: DomainError,
+  ) {
+    super(`Item ${index} was refused (${refusal.code}: ${refusal.message}); nothing of the batch was applied`)
+  }
+}
+
 export type DomainErrorCode =
   | AccountNotFound['code']
   | TransferNotFound['code']
@@ -119,3 +130,4 @@ export type DomainErrorCode =
   | PostAmountExceedsPending['code']
   | NotAPendingTransfer['code']
   | TransferNotDue['code']
+  | BatchItemRefused['code']

@@ -56,6 +56,14 @@ export const TransferBody = Type.Object(
   { additionalProperties: false },
 )
 
+export const TransferBatchBody = Type.Object(
+  {
+    atomic: Type.Boolean({ description: 'true: all are applied or none; false: each on its own' }),
+    transfers: Type.Array(TransferBody, { minItems: 1, maxItems: 1000, description: 'from 1 to 1000 transfers, plain or pending, applied in this order' }),
+  },
+  { additionalProperties: false },
+)
+
 export const PostPendingBody = Type.Object(
   { amount: Type.Optional({ ...Amount, description: `${MONEY_FORMAT}, greater than zero and at most the pending amount (default: all of it)` }) },
   { additionalProperties: false },
@@ -115,4 +123,25 @@ export const HistoryView = Type.Object({
     Type.Object({ ...TransferFields, direction: Type.Union([Type.Literal('incoming'), Type.Literal('outgoing')]) }),
   ),
   next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
+})
+
+/** A refusal inside a body that lists several results. */
+const ItemProblem = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  code: Type.String({ description: 'the stable code, as the same transfer alone would be refused with' }),
+  account_id: Type.Optional(AccountId),
+})
+
+export const TransferBatchView = Type.Object({
+  atomic: Type.Boolean(),
+  results: Type.Array(
+    Type.Union([
+      Type.Object({ index: Type.Integer({ minimum: 0 }), status: Type.Literal(201), transfer: TransferView }),
+      Type.Object({ index: Type.Integer({ minimum: 0 }), status: Type.Integer({ minimum: 400 }), problem: ItemProblem }),
+    ]),
+    { description: 'one per transfer sent, in order' },
+  ),
 })

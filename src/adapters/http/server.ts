@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { CreateAccount } from '../../app/create-account.js'
 import type { GetAccount } from '../../app/get-account.js'
 import type { ResolvePendingTransfer } from '../../app/resolve-pending-transfer.js'
+import type { TransferBatch } from '../../app/transfer-batch.js'
 import type { GetTransfer } from '../../app/get-transfer.js'
 import type { ListAccountTransfers } from '../../app/list-account-transfers.js'
 import type { TransferFunds } from '../../app/transfer-funds.js'
@@ -16,6 +17,7 @@ import { errorHandler, notFoundHandler } from './problems.js'
 import { accountRoutes } from './routes/accounts.js'
 import { healthRoutes } from './routes/health.js'
 import { pendingTransferRoutes } from './routes/pending-transfers.js'
+import { transferBatchRoutes } from './routes/transfer-batches.js'
 import { transferRoutes } from './routes/transfers.js'
 import { describeSchemaError } from './validation.js'
 
@@ -25,6 +27,7 @@ export interface ServerDeps {
   transferFunds: TransferFunds
   getTransfer: GetTransfer
   resolvePendingTransfer: ResolvePendingTransfer
+  transferBatch: TransferBatch
   listAccountTransfers: ListAccountTransfers
   readiness: Readiness
   /** Who may call what, and how often. */
@@ -110,6 +113,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(accountRoutes, deps)
   await app.register(transferRoutes, deps)
   await app.register(pendingTransferRoutes, deps)
+  await app.register(transferBatchRoutes, deps)
   await app.register(otherMethods)
   return app
 }

@@ -5,6 +5,7 @@ import type { GetTransfer } from '../../app/get-transfer.js'
 import type { IdempotentResult } from '../../app/idempotency.js'
 import type { ExpirePendingTransfers } from '../../app/expire-pending-transfers.js'
 import type { ResolvePendingTransfer } from '../../app/resolve-pending-transfer.js'
+import type { TransferBatch } from '../../app/transfer-batch.js'
 import type { ListAccountTransfers } from '../../app/list-account-transfers.js'
 import type { SweepIdempotencyKeys } from '../../app/sweep-idempotency-keys.js'
 import type { TransferFunds } from '../../app/transfer-funds.js'
@@ -44,6 +45,12 @@ export const inSpan = {
         ...replayed(result),
         ...(result.kind === 'done' ? { 'app.transfer.id': result.value.transfer.id } : {}),
       }),
+    }),
+
+  transferBatch: (fn: TransferBatch): TransferBatch =>
+    traced('transfer-batch', fn, {
+      input: (input) => ({ 'app.batch.items': input.items.length, 'app.batch.atomic': input.atomic }),
+      result: replayed,
     }),
 
   expirePendingTransfers: (fn: ExpirePendingTransfers): ExpirePendingTransfers =>
