@@ -34,6 +34,7 @@ import { authenticator } from './app/authenticate.js'
 import { createAccount } from './app/create-account.js'
 import { createApiKey, type CreateApiKey } from './app/create-api-key.js'
 import { getAccount } from './app/get-account.js'
+import { getBalanceAt } from './app/get-balance-at.js'
 import { getTransfer } from './app/get-transfer.js'
 import { createLedger } from './app/ledger.js'
 import { expirePendingTransfers } from './app/expire-pending-transfers.js'
@@ -165,10 +166,11 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   const ids = new UuidV7Generator()
   // Each use case runs in a span of its own; the statements and commands it issues are its children.
   const server = await buildServer({
-    createAccount: inFlight.track(metered.createAccount(inSpan.createAccount(createAccount({ ledger })))),
+    createAccount: inFlight.track(metered.createAccount(inSpan.createAccount(createAccount({ ledger, ids })))),
     getAccount: inFlight.track(inSpan.getAccount(getAccount({ accounts, cache: accountCache }))),
     transferFunds: inFlight.track(metered.transferFunds(inSpan.transferFunds(transferFunds({ ledger, ids })))),
     getTransfer: inFlight.track(inSpan.getTransfer(getTransfer({ transfers }))),
+    getBalanceAt: inFlight.track(inSpan.getBalanceAt(getBalanceAt({ transfers }))),
     transferBatch: inFlight.track(inSpan.transferBatch(transferBatch({ ledger, ids }))),
     resolvePendingTransfer: inFlight.track(inSpan.resolvePendingTransfer(resolvePendingTransfer({ ledger, transfers, ids }))),
     listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),

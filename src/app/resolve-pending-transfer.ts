@@ -42,6 +42,8 @@ export function resolvePendingTransfer(deps: { ledger: Ledger; transfers: Transf
     const target = await deps.transfers.find(pendingTransferId)
     if (!target) throw new TransferNotFound(pendingTransferId)
     authorize?.(target)
+    // The id is made after the read, just before the command is queued: ids then sort in the order
+    // the batch applies its commands, which is the order an account's history and balances keep.
     const fields = {
       transferId: deps.ids.next(),
       pendingTransferId,

@@ -6,6 +6,8 @@ import { moveMoney, reserveMoney, type Transfer } from './transfer.js'
 
 export interface OpenAccountCommand {
   readonly kind: 'open-account'
+  /** The id of its opening entry, the record of the initial balance. */
+  readonly entryId: string
   readonly accountId: AccountId
   readonly initialBalance: Money
   /** The id of the API key that asks for it, recorded with the account. */
@@ -82,6 +84,8 @@ export type Command =
 export interface AccountOpened {
   readonly kind: 'account-opened'
   readonly account: Account
+  /** The opening entry: the initial balance, the account's first record. */
+  readonly entry: Transfer
 }
 
 /** A transfer applied, with both accounts as it left them. */
@@ -157,6 +161,7 @@ export type AppliedOutcomeOf<C extends Command> = {
 /** The transfer records an outcome makes. */
 export function recordsOf(outcome: Outcome): Transfer[] {
   if (outcome.kind === 'batch-applied') return outcome.outcomes.flatMap(recordsOf)
+  if (outcome.kind === 'account-opened') return [outcome.entry]
   return 'transfer' in outcome ? [outcome.transfer] : []
 }
 
@@ -215,11 +220,15 @@ export function applyBatch(
     keep(moved.destination)
     return moved
   }
-  const record = (command: { transferId: string; createdBy?: string }, fields: Omit<Transfer, 'id' | 'createdAt' | 'createdBy'>): Transfer => ({
+  type Fields = Omit<Transfer, 'id' | 'createdAt' | 'createdBy' | 'sourceBalanceAfter' | 'destinationBalanceAfter'>
+  /** A record of `command`, with the balances `moved` left. */
+  const record = (command: { transferId: string; createdBy?: string }, fields: Fields, moved: { source: Account; destination: Account }): Transfer => ({
     id: command.transferId,
     ...fields,
     createdAt: at,
     createdBy: command.createdBy ?? null,
+    sourceBalanceAfter: moved.source.balance,
+    destinationBalanceAfter: moved.destination.balance,
   })
 
   // An atomic batch is undone by putting back the state from before its first item.
@@ -256,7 +265,12 @@ export function applyBatch(
       if (current.has(command.accountId)) return refused(new AccountExists(command.accountId))
       const account = openedAccount(command.accountId, command.initialBalance)
       keep(account, command.createdBy)
-      return { kind: 'account-opened', account }
+      const entry = record(
+        { transferId: command.entryId, ...(command.createdBy === undefined ? {} : { createdBy: command.createdBy }) },
+        { sourceAccountId: account.id, destinationAccountId: account.id, amount: account.balance, status: 'opening', expiresAt: null, pendingTransferId: null },
+        { source: account, destination: account },
+      )
+      return { kind: 'account-opened', account, entry }
     }
     const source = current.get(command.sourceAccountId)
     if (!source) return refused(new AccountNotFound(command.sourceAccountId))
@@ -275,7 +289,7 @@ export function applyBatch(
         status: reserving ? 'pending' : 'posted',
         expiresAt: reserving ? new Date(at.getTime() + command.timeoutS * 1000) : null,
         pendingTransferId: null,
-      })
+      }, moved)
       return { kind: reserving ? 'reserved' : 'transferred', transfer, ...moved }
     }
 
@@ -296,7 +310,7 @@ export function applyBatch(
     if (amount instanceof DomainError) return refused(amount)
     const moved = keepBoth(release(target, source, destination, posting ? amount : undefined))
     const status = posting ? 'posted' : 'voided'
-    const transfer = record(command, { ...accounts, amount, status, expiresAt: null, pendingTransferId: target.id })
+    const transfer = record(command, { ...accounts, amount, status, expiresAt: null, pendingTransferId: target.id }, moved)
     const after = resolve(target, status)
     return posting ? { kind: 'posted', transfer, pending: after, ...moved } : { kind: 'voided', transfer, pending: after, ...moved }
   }

@@ -5,9 +5,10 @@ import type { Money } from './money.js'
 /**
  * `posted`: money moved (a plain transfer, or the post of a pending one). `pending`: reserved, until
  * posted, voided or expired, which it then shows. `voided`: the record of a void (or a pending
- * transfer a void released). `expired`: a pending transfer released at its timeout.
+ * transfer a void released). `expired`: a pending transfer released at its timeout. `opening`: an
+ * account's initial balance (source and destination are both the account), its first entry.
  */
-export type TransferStatus = 'posted' | 'pending' | 'voided' | 'expired'
+export type TransferStatus = 'posted' | 'pending' | 'voided' | 'expired' | 'opening'
 
 export interface Transfer {
   readonly id: string
@@ -22,6 +23,9 @@ export interface Transfer {
   readonly expiresAt: Date | null
   /** For the post or void of a pending transfer: the pending transfer it resolved; null for every other. */
   readonly pendingTransferId: string | null
+  /** The posted balances this record left on its accounts; null for records older than balance history. */
+  readonly sourceBalanceAfter: Money | null
+  readonly destinationBalanceAfter: Money | null
 }
 
 /** Whether `transfer` was made pending (a reservation), whatever became of it since. */
@@ -88,5 +92,15 @@ export function reserveMoney(
 export type Direction = 'incoming' | 'outgoing'
 
 export function directionOf(transfer: Transfer, accountId: AccountId): Direction {
-  return transfer.sourceAccountId === accountId ? 'outgoing' : 'incoming'
+  return transfer.sourceAccountId === accountId && transfer.status !== 'opening' ? 'outgoing' : 'incoming'
+}
+
+/** The posted balance `transfer` left on `accountId`, one of its accounts; null for records older than balance history. */
+export function balanceAfter(transfer: Transfer, accountId: AccountId): Money | null {
+  return directionOf(transfer, accountId) === 'outgoing' ? transfer.sourceBalanceAfter : transfer.destinationBalanceAfter
+}
+
+/** Whether `transfer` moved money: a plain transfer or a post (not a reservation, a void or an opening entry). */
+export function movesMoney(transfer: Transfer): boolean {
+  return transfer.status === 'posted' && transfer.expiresAt === null
 }

@@ -11,6 +11,13 @@ export interface HistoryCursor {
 export interface TransferRecords {
   find(transferId: string): Promise<Transfer | undefined>
 
+  /**
+   * The last record of `accountId` (from or to it, its opening entry included) created at or
+   * before `at`, in history order; undefined when there is none (the account did not exist yet).
+   * One indexed lookup per direction, however long the history.
+   */
+  lastAt(accountId: AccountId, at: Date): Promise<Transfer | undefined>
+
   /** Pending transfers still open whose timeout is at or before `at`, the oldest first; at most `limit`. */
   listExpired(at: Date, limit: number): Promise<Transfer[]>
 

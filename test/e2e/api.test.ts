@@ -154,7 +154,7 @@ describe('request validation', () => {
     expectProblem(reply, 400, 'VALIDATION_FAILED')
     expect(reply.body.detail).toBe(
       'body has an unknown field "destination_account", and body.destination_account_id is required; ' +
-        'accepted fields: source_account_id, destination_account_id, amount',
+        'accepted fields: source_account_id, destination_account_id, amount, pending, timeout_s',
     )
   })
 

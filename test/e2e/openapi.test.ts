@@ -176,6 +176,9 @@ describe('what the service answers is what the document declares', () => {
 
   it('GET /v1/accounts/{account_id}', async () => {
     await declared('GET', '/v1/accounts/1001', 200)
+    expect((await declared('GET', '/v1/accounts/1001?at=2999-01-01T00:00:00Z', 200)).body).toEqual({ account_id: 1001, balance: '500', at: '2999-01-01T00:00:00.000Z' })
+    await declared('GET', '/v1/accounts/1001?at=2000-01-01T00:00:00Z', 404)
+    await declared('GET', '/v1/accounts/1001?at=noon', 400)
     await declared('GET', '/v1/accounts/abc', 400)
     await declared('GET', '/v1/accounts/0123', 400)
     await declared('GET', '/v1/accounts/4242', 404)

@@ -18,7 +18,7 @@ const transfer = (from: number, to: number, amount: string): Command => ({
   destinationAccountId: to,
   amount: money(amount),
 })
-const open = (id: number, balance: string): Command => ({ kind: 'open-account', accountId: id, initialBalance: money(balance) })
+const open = (id: number, balance: string): Command => ({ kind: 'open-account', entryId: `e-${++n}`, accountId: id, initialBalance: money(balance) })
 const kinds = (outcomes: readonly Outcome[]) => outcomes.map((o) => (o.kind === 'refused' ? o.error.code : o.kind))
 const finals = (result: ReturnType<typeof applyBatch>) =>
   Object.fromEntries(result.changes.map(({ after }) => [after.id, `${after.version}:${after.balance.toString()}`]))

@@ -29,7 +29,7 @@ describe('transferFunds', () => {
 
   it('moves money and records the transfer (the seed flow)', async () => {
     const result = await transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('150') })
-    expect(result.transfer).toEqual({ id: 'id-1', sourceAccountId: 1001, destinationAccountId: 2002, amount: money('150'), createdAt: NOW, createdBy: null, status: 'posted', expiresAt: null, pendingTransferId: null })
+    expect(result.transfer).toEqual({ id: 'id-1', sourceAccountId: 1001, destinationAccountId: 2002, amount: money('150'), createdAt: NOW, createdBy: null, status: 'posted', expiresAt: null, pendingTransferId: null, sourceBalanceAfter: money('350'), destinationBalanceAfter: money('150') })
     expect(balanceOf(1001)).toBe('350')
     expect(balanceOf(2002)).toBe('150')
     expect(t.store.transfers).toEqual([result.transfer])

@@ -82,9 +82,10 @@ const TransferFields = {
   amount: Amount,
   created_at: Type.String({ format: 'date-time' }),
   created_by: CreatedBy,
-  status: Type.Union([Type.Literal('posted'), Type.Literal('pending'), Type.Literal('voided'), Type.Literal('expired')], {
+  status: Type.Union([Type.Literal('posted'), Type.Literal('pending'), Type.Literal('voided'), Type.Literal('expired'), Type.Literal('opening')], {
     description:
-      'posted: money moved (a plain transfer or a post); pending: reserved; a pending transfer then shows posted, voided or expired; a void shows voided',
+      'posted: money moved (a plain transfer or a post); pending: reserved; a pending transfer then shows posted, voided or expired; ' +
+      'a void shows voided; opening: the initial balance of an account (source and destination are both that account)',
   }),
   expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
     description: 'for a pending transfer (whatever became of it): when it expires unless posted or voided first; null for every other',
@@ -118,9 +119,30 @@ export const HistoryQuery = Type.Object(
   { additionalProperties: false },
 )
 
+export const AccountQuery = Type.Object(
+  {
+    at: Type.Optional(
+      Type.String({ format: 'date-time', description: 'an RFC 3339 time such as 2026-11-22T10:00:00Z: the balance as of that instant' }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const BalanceAtView = Type.Object({
+  account_id: AccountId,
+  balance: { ...Balance, description: 'posted, as of `at`: what the last transfer at or before it left' },
+  at: Type.String({ format: 'date-time' }),
+})
+
 export const HistoryView = Type.Object({
   items: Type.Array(
-    Type.Object({ ...TransferFields, direction: Type.Union([Type.Literal('incoming'), Type.Literal('outgoing')]) }),
+    Type.Object({
+      ...TransferFields,
+      direction: Type.Union([Type.Literal('incoming'), Type.Literal('outgoing')]),
+      balance_after: Type.Union([Balance, Type.Null()], {
+        description: "the listed account's posted balance after this transfer; null for transfers older than balance history",
+      }),
+    }),
   ),
   next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
 })

@@ -6,6 +6,7 @@ import type { CreateAccount } from '../../app/create-account.js'
 import type { GetAccount } from '../../app/get-account.js'
 import type { ResolvePendingTransfer } from '../../app/resolve-pending-transfer.js'
 import type { TransferBatch } from '../../app/transfer-batch.js'
+import type { GetBalanceAt } from '../../app/get-balance-at.js'
 import type { GetTransfer } from '../../app/get-transfer.js'
 import type { ListAccountTransfers } from '../../app/list-account-transfers.js'
 import type { TransferFunds } from '../../app/transfer-funds.js'
@@ -24,6 +25,7 @@ import { describeSchemaError } from './validation.js'
 export interface ServerDeps {
   createAccount: CreateAccount
   getAccount: GetAccount
+  getBalanceAt: GetBalanceAt
   transferFunds: TransferFunds
   getTransfer: GetTransfer
   resolvePendingTransfer: ResolvePendingTransfer

@@ -23,7 +23,10 @@ export interface TransfersTable {
   created_at: ColumnType<Date, Date, never>
   /** The API key that made it; NULL with authentication off. */
   created_by: string | null
-  status: 'posted' | 'pending' | 'voided' | 'expired'
+  status: 'posted' | 'pending' | 'voided' | 'expired' | 'opening'
+  /** DECIMAL(38,18): the posted balances this record left; NULL for rows older than migration 0006. */
+  source_balance_after: string | null
+  destination_balance_after: string | null
   /** Set for a pending transfer, whatever became of it. */
   expires_at: Date | null
   /** Set for the post or void of a pending transfer: that transfer. */

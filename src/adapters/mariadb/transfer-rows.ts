@@ -14,6 +14,8 @@ export const TRANSFER_FIELDS = [
   'status',
   'expires_at',
   'pending_transfer_id',
+  'source_balance_after',
+  'destination_balance_after',
 ] as const satisfies readonly (keyof TransferRow)[]
 
 export const TRANSFER_COLUMNS = TRANSFER_FIELDS.join(', ')
@@ -31,7 +33,16 @@ export function rowToTransfer(row: TransferRow): Transfer {
     status: row.status,
     expiresAt: row.expires_at,
     pendingTransferId: row.pending_transfer_id,
+    sourceBalanceAfter: balanceOf(row, row.source_balance_after),
+    destinationBalanceAfter: balanceOf(row, row.destination_balance_after),
   }
+}
+
+function balanceOf(row: TransferRow, text: string | null): Money | null {
+  if (text === null) return null
+  const money = Money.parse(text)
+  if (!money) throw new Error(`Transfer ${row.transfer_id} holds a balance that is not valid`)
+  return money
 }
 
 /** The values of a transfer for TRANSFER_COLUMNS, in that order. */
@@ -46,5 +57,7 @@ export function transferValues(transfer: Transfer): unknown[] {
     transfer.status,
     transfer.expiresAt,
     transfer.pendingTransferId,
+    transfer.sourceBalanceAfter?.toString() ?? null,
+    transfer.destinationBalanceAfter?.toString() ?? null,
   ]
 }

@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api'
 import type { CreateAccount } from '../../app/create-account.js'
 import type { GetAccount } from '../../app/get-account.js'
+import type { GetBalanceAt } from '../../app/get-balance-at.js'
 import type { GetTransfer } from '../../app/get-transfer.js'
 import type { IdempotentResult } from '../../app/idempotency.js'
 import type { ExpirePendingTransfers } from '../../app/expire-pending-transfers.js'
@@ -25,6 +26,8 @@ export const inSpan = {
     traced('create-account', fn, { input: ({ accountId }) => account(accountId), result: replayed }),
 
   getAccount: (fn: GetAccount): GetAccount => traced('get-account', fn, { input: account }),
+
+  getBalanceAt: (fn: GetBalanceAt): GetBalanceAt => traced('get-balance-at', fn, { input: account }),
 
   transferFunds: (fn: TransferFunds): TransferFunds =>
     traced('transfer-funds', fn, {

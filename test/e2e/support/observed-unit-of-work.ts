@@ -62,7 +62,7 @@ export class ObservedUnitOfWork implements UnitOfWork {
           ...this.observed(tx),
           transfers: {
             lock: (ids) => tx.transfers.lock(ids),
-            insert: (rows) => ((transfers += rows.length), tx.transfers.insert(rows)),
+            insert: (rows) => ((transfers += rows.filter((row) => row.status !== 'opening').length), tx.transfers.insert(rows)),
             resolve: (rows) => tx.transfers.resolve(rows),
           },
         }

@@ -182,6 +182,10 @@ export class InMemoryLedgerStore implements UnitOfWork {
         .filter((row) => row.status === 'pending' && row.expiresAt !== null && row.expiresAt <= at)
         .sort((a, b) => (a.expiresAt?.getTime() ?? 0) - (b.expiresAt?.getTime() ?? 0))
         .slice(0, limit),
+    lastAt: async (accountId, at) =>
+      this.transfers.findLast(
+        (row) => (row.sourceAccountId === accountId || row.destinationAccountId === accountId) && row.createdAt.getTime() <= at.getTime(),
+      ),
     listByAccount: async () => {
       throw new Error('not used by these tests')
     },
