@@ -6,6 +6,7 @@ import { MariadbAccountRecords } from './adapters/mariadb/account-records.js'
 import { MariadbApiKeyRecords } from './adapters/mariadb/api-key-records.js'
 import { databaseServers, ensureDatabase, openDatabase, openPool } from './adapters/mariadb/database.js'
 import { MariadbIdempotencyRecords } from './adapters/mariadb/idempotency-records.js'
+import { MariadbSnapshotReader } from './adapters/mariadb/ledger-snapshot.js'
 import { migrateToLatest } from './adapters/mariadb/migrate.js'
 import { MariadbReadiness } from './adapters/mariadb/readiness.js'
 import type { Database } from './adapters/mariadb/tables.js'
@@ -30,6 +31,7 @@ import { traced } from './adapters/telemetry/traced.js'
 import { inSpan } from './adapters/telemetry/use-case-spans.js'
 import { createMetrics } from './adapters/telemetry/metrics/index.js'
 import { meteredUseCases } from './adapters/telemetry/use-case-metrics.js'
+import { type AuditLedger, auditLedger } from './app/audit-ledger.js'
 import { authenticator } from './app/authenticate.js'
 import { createAccount } from './app/create-account.js'
 import { createApiKey, type CreateApiKey } from './app/create-api-key.js'
@@ -282,5 +284,42 @@ export function openKeyAdmin(config: Config): KeyAdmin {
     list: () => records.list(),
     revoke: revokeApiKey({ records, clock: systemClock }),
     close: () => db.destroy(),
+  }
+}
+
+/**
+ * The self-audit, for the `audit` command and tests: the database's snapshot reader and, when
+ * REDIS_URL names one that answers within the connect timeout, the cache (reads wait up to a
+ * second each: an audit would rather wait than call a slow answer a miss).
+ */
+export function openAuditor(config: Config, logger: Logger): { audit: (batchSize: number) => AuditLedger; close(): Promise<void> } {
+  const db = openDatabase(config.database)
+  const settings = config.cache && { ...config.cache, commandTimeoutMs: Math.max(config.cache.commandTimeoutMs, 1000) }
+  const redis = settings && createRedisClient(settings)
+  redis?.on('error', () => {})
+  const cache = redis && settings ? new RedisAccountCache(redis, { ...settings, logger }) : undefined
+  // Commands sent before the connection is up fail at once (no offline queue): wait for it.
+  const ready = new Promise<boolean>((resolve) => {
+    if (!redis || !settings) return resolve(false)
+    if (redis.status === 'ready') return resolve(true)
+    const timer = setTimeout(() => resolve(false), settings.connectTimeoutMs)
+    redis.once('ready', () => {
+      clearTimeout(timer)
+      resolve(true)
+    })
+  })
+  const snapshots = new MariadbSnapshotReader(db)
+  return {
+    audit: (batchSize) =>
+      traced('audit-ledger', async () => {
+        const reachable = await ready
+        if (cache && !reachable) logger.warn({ redis: 'unreachable' }, 'the cache is not compared: Redis did not answer')
+        return auditLedger({ snapshots, cache: reachable ? cache : undefined, batchSize })()
+      }),
+    close: async () => {
+      cache?.close()
+      redis?.disconnect()
+      await db.destroy()
+    },
   }
 }
