@@ -1,14 +1,16 @@
 import { pino } from 'pino'
+import { auditCommand } from './adapters/cli/audit-command.js'
 import { keysCommand } from './adapters/cli/keys-command.js'
 import { databaseFailure, exitOnStartupFailure, listenFailure } from './adapters/system/start-up-failures.js'
 import { connectTelemetry } from './adapters/telemetry/sdk.js'
-import { buildApplication, migrateDatabase, openKeyAdmin } from './application.js'
+import { buildApplication, migrateDatabase, openAuditor, openKeyAdmin } from './application.js'
 import { loadConfig } from './config.js'
 
 /** The process: configuration, logs and telemetry, then the application, then signals. */
 async function main(command: string | undefined): Promise<void> {
   const config = loadConfig()
   if (command === 'keys') return keys(config)
+  if (command === 'audit') return audit(config)
   const logger = pino({ level: config.logLevel })
   const telemetry = connectTelemetry(logger)
   const applied = await migrateDatabase(config).catch(databaseFailure(config.database.url))
@@ -18,7 +20,7 @@ async function main(command: string | undefined): Promise<void> {
     console.log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database is up to date')
     return
   }
-  if (command !== undefined) throw new Error(`Unknown command "${command}"; expected none, "migrate" or "keys"`)
+  if (command !== undefined) throw new Error(`Unknown command "${command}"; expected none, "migrate", "keys" or "audit"`)
 
   const app = await buildApplication(config, { logger })
 
@@ -54,6 +56,22 @@ async function keys(config: ReturnType<typeof loadConfig>): Promise<void> {
     })
   } finally {
     await admin.close()
+  }
+}
+
+/** `audit`: the report on stdout; exit 1 on any violation. */
+async function audit(config: ReturnType<typeof loadConfig>): Promise<void> {
+  await migrateDatabase(config).catch(databaseFailure(config.database.url))
+  const auditor = openAuditor(config, pino({ level: 'warn' }, pino.destination(2)))
+  try {
+    process.exitCode = await auditCommand(process.argv.slice(3), {
+      audit: auditor.audit,
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+      now: () => performance.now(),
+    })
+  } finally {
+    await auditor.close()
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Account } from '../domain/account.js'
-import { type Applied, accountsOf, applyBatch, type Command, type Outcome } from '../domain/batch.js'
+import { type Applied, accountsOf, applyBatch, type Command, type Outcome, pendingTransfersOf, recordsOf } from '../domain/batch.js'
 import type { Transfer } from '../domain/transfer.js'
 import type { Clock } from '../ports/clock.js'
 import type { StoredResponse } from '../ports/idempotency.js'
@@ -86,16 +86,21 @@ export async function writeBatch(
     for (const submission of setAside) if (submission.idempotency) released.push(submission.idempotency.key)
   }
 
+  // Pending transfers to resolve are locked after their accounts, which every writer of them holds first.
+  const pendingIds = runnable.flatMap((submission) => pendingTransfersOf(submission.command))
+  const pending = pendingIds.length > 0 ? await tx.transfers.lock(pendingIds) : new Map<string, Transfer>()
+
   const batch = applyBatch(
     locked,
     runnable.map((submission) => submission.command),
     deps.clock.now(),
+    pending,
   )
   const saved: { key: string; response: StoredResponse }[] = []
   const transfers: Transfer[] = []
   runnable.forEach((submission, i) => {
     const outcome = batch.outcomes[i] as Outcome
-    if (outcome.kind === 'transferred') transfers.push(outcome.transfer)
+    transfers.push(...recordsOf(outcome))
     const { idempotency } = submission
     const response = idempotency && isKept(outcome) ? idempotency.render(outcome) : undefined
     if (idempotency && response) saved.push({ key: idempotency.key, response })
@@ -110,6 +115,7 @@ export async function writeBatch(
 
   tx.accounts.write(batch.changes)
   tx.transfers.insert(transfers)
+  tx.transfers.resolve(batch.resolved)
   tx.idempotencyKeys.save(saved)
   tx.idempotencyKeys.release(released)
   return { results, setAside, accounts: batch.changes.map((change) => change.after) }
