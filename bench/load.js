@@ -14,7 +14,7 @@ import { startOtlpSink } from './lib/otlp-sink.js'
 import { addRatios, save, table } from './lib/report.js'
 import { useApiKey } from './lib/workload.js'
 import { startService } from './lib/service.js'
-import { AUTH, EVENTS, helpText, parseOptions, TRACING } from './options.js'
+import { AUTH, EVENTS, helpText, METRICS, parseOptions, TRACING } from './options.js'
 import ceilingRead from './scenarios/ceiling-read.js'
 import { hotPairCeiling, uniformCeiling } from './scenarios/ceilings.js'
 import hotPair from './scenarios/hot-pair.js'
@@ -39,31 +39,40 @@ function estimate(steps, { duration, warmup }) {
 }
 
 /**
- * Every (scenario, connections, batch size, tracing) a run measures, in order. Ceilings do not
+ * The service settings a run compares: every combination of the listed batch sizes, tracing,
+ * access and metrics settings, the first combination first.
+ * @param {NonNullable<Exclude<ReturnType<typeof parseOptions>, { help: true }>>} options
+ */
+function variants(options) {
+  return options.auths.flatMap((auth) =>
+    options.tracings.flatMap((tracing) =>
+      options.metrics.flatMap((metrics) =>
+        options.batchSizes.flatMap((batchSize) => options.events.map((events) => ({ batchSize, tracing, auth, metrics, events }))),
+      ),
+    ),
+  )
+}
+
+/**
+ * Every (scenario, connections, service settings) a run measures, in order. Ceilings do not
  * depend on the service's settings: once per connection count. The seed needs fresh accounts:
  * once per run.
  * @param {NonNullable<Exclude<ReturnType<typeof parseOptions>, { help: true }>>} options
  */
 function plan(options) {
   const steps = []
-  for (const auth of options.auths) {
-    for (const tracing of options.tracings) {
-      for (const batchSize of options.batchSizes) {
-        const first = auth === options.auths[0] && tracing === options.tracings[0] && batchSize === options.batchSizes[0]
-        for (const connections of options.connections) {
-          for (const name of options.scenarios) {
-            const scenario = /** @type {import('./lib/types.js').Scenario} */ (SCENARIOS[name])
-            const independent = scenario.target === 'none' || scenario.target === 'ceiling-read'
-            if ((independent || scenario.once) && !first) continue
-            if (scenario.once && connections !== options.connections[0]) continue
-            // Events on and off side by side for each scenario, so the two compare within minutes of each other.
-            for (const events of independent || scenario.once ? [options.events[0]] : options.events) {
-              const key = independent ? scenario.target : `${scenario.target}/${tracing}/${batchSize ?? 'default'}/${auth}/${events}`
-              const settings = independent ? { batchSize: undefined, tracing: undefined, auth: undefined, events: undefined } : { batchSize, tracing, auth, events }
-              steps.push({ scenario, connections, ...settings, key })
-            }
-          }
-        }
+  for (const [index, variant] of variants(options).entries()) {
+    for (const connections of options.connections) {
+      for (const name of options.scenarios) {
+        const scenario = /** @type {import('./lib/types.js').Scenario} */ (SCENARIOS[name])
+        const independent = scenario.target === 'none' || scenario.target === 'ceiling-read'
+        if ((independent || scenario.once) && index > 0) continue
+        if (scenario.once && connections !== options.connections[0]) continue
+        const key = independent
+          ? scenario.target
+          : `${scenario.target}/${variant.tracing}/${variant.batchSize ?? 'default'}/${variant.auth}/${variant.metrics}/${variant.events}`
+        const settings = independent ? { batchSize: undefined, tracing: undefined, auth: undefined, metrics: undefined, events: undefined } : variant
+        steps.push({ scenario, connections, ...settings, key })
       }
     }
   }
@@ -97,7 +106,8 @@ async function main() {
   if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint })
   console.log(
     `load: ${steps.length} measurements (${options.scenarios.join(', ')}; connections ${options.connections.join(', ')}; ` +
-      `batch sizes ${options.batchSizes.map((size) => size ?? 'default').join(', ')}; tracing ${options.tracings.join(', ')}; auth ${options.auths.join(', ')}; events ${options.events.join(', ')}), ` +
+      `batch sizes ${options.batchSizes.map((size) => size ?? 'default').join(', ')}; tracing ${options.tracings.join(', ')}; auth ${options.auths.join(', ')}; ` +
+      `metrics ${options.metrics.join(', ')}; events ${options.events.join(', ')}), ` +
       `${options.duration} s each after ${options.warmup} s of warm-up: about ${Math.ceil(estimate(steps, options) / 60)} min`,
   )
 
@@ -123,6 +133,7 @@ async function main() {
         ...(step.tracing ? TRACING[/** @type {keyof typeof TRACING} */ (step.tracing)] : {}),
         ...(step.batchSize === undefined ? {} : { BATCH_MAX_SIZE: String(step.batchSize) }),
         ...(step.auth ? AUTH[/** @type {keyof typeof AUTH} */ (step.auth)] : {}),
+        ...(step.metrics ? METRICS[/** @type {keyof typeof METRICS} */ (step.metrics)] : {}),
         ...EVENTS[/** @type {keyof typeof EVENTS} */ (step.events ?? options.events[0])],
         NATS_STREAM: eventStream,
         NATS_SUBJECT_PREFIX: `bench.${eventStream}`,
@@ -160,6 +171,7 @@ async function main() {
         batchSize: step.batchSize,
         tracing: options.tracings.length > 1 ? step.tracing : undefined,
         auth: options.auths.length > 1 ? step.auth : undefined,
+        metrics: options.metrics.length > 1 ? step.metrics : undefined,
         events: options.events.length > 1 ? step.events : undefined,
         peakRssMb: running.get(step.key)?.peakRssMb(),
       })

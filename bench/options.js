@@ -43,6 +43,12 @@ export const EVENTS = {
   off: { NATS_URL: '' },
 }
 
+/** Metrics settings a run can compare; each starts services of its own. */
+export const METRICS = {
+  on: {},
+  off: { OTEL_METRICS_EXPORTER: 'none' },
+}
+
 const OPTIONS = {
   scenarios: { default: SCENARIO_ORDER.join(','), help: 'comma-separated, run in the order above' },
   duration: { default: '10', help: 'seconds each timed scenario is measured' },
@@ -52,6 +58,7 @@ const OPTIONS = {
   tracing: { default: 'default', help: `a list of ${Object.keys(TRACING).join(', ')}; one service each` },
   auth: { default: 'on', help: 'a list of on (API key, rate limits), off (AUTH=off, no limits); one service each' },
   events: { default: 'on', help: 'a list of on (outbox + relay to NATS JetStream), off (NATS_URL=, no outbox rows); one service each' },
+  metrics: { default: 'on', help: `a list of ${Object.keys(METRICS).join(', ')} (OTEL_METRICS_EXPORTER=none); one service each` },
   url: { default: '', help: 'a running service to load instead (only the service scenarios; no ledger checks in MariaDB)' },
   keep: { default: false, help: 'keep the bench database and Redis keys afterwards (dropped by default)' },
   help: { default: false, help: 'print this and exit' },
@@ -115,6 +122,8 @@ export function parseOptions(argv, scenarioNames) {
   if (auths.length === 0 || auths.some((name) => !(name in AUTH))) throw new Error(`--auth takes ${Object.keys(AUTH).join(', ')}; got "${text('auth')}"`)
   const events = text('events').split(',').filter(Boolean)
   if (events.length === 0 || events.some((name) => !(name in EVENTS))) throw new Error(`--events takes ${Object.keys(EVENTS).join(', ')}; got "${text('events')}"`)
+  const metrics = text('metrics').split(',').filter(Boolean)
+  if (metrics.length === 0 || metrics.some((name) => !(name in METRICS))) throw new Error(`--metrics takes ${Object.keys(METRICS).join(', ')}; got "${text('metrics')}"`)
   const [duration] = integers('duration', text('duration'), { max: 3600 })
   const warmups = integers('warmup', text('warmup'), { min: 0, max: 600 })
   if (duration === undefined || warmups.length !== 1 || text('duration').includes(',')) throw new Error('--duration and --warmup take one number each')
@@ -134,6 +143,7 @@ export function parseOptions(argv, scenarioNames) {
     tracings,
     auths,
     events,
+    metrics,
     url: url === '' ? undefined : url,
     keep: Boolean(values.keep),
   }

@@ -57,7 +57,11 @@ function handle(event) {
     const amount = new Exact(event.amount)
     return [apply(event.source, amount.negated()) && event.source.account_id, apply(event.destination, amount) && event.destination.account_id]
   }
-  return [] // a type this example does not know (transfer.pending, …): acknowledged and left alone
+  // A reservation made or released changes no balance, only what is pending (and the versions).
+  if (event.type === 'transfer.pending' || event.type === 'transfer.voided' || event.type === 'transfer.expired') {
+    return [apply(event.source, new Exact(0)) && event.source.account_id, apply(event.destination, new Exact(0)) && event.destination.account_id]
+  }
+  return [] // a type this example does not know: acknowledged and left alone
 }
 
 function snapshot() {

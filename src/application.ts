@@ -7,6 +7,7 @@ import { MariadbApiKeyRecords } from './adapters/mariadb/api-key-records.js'
 import { databaseServers, ensureDatabase, openDatabase, openPool } from './adapters/mariadb/database.js'
 import { MariadbIdempotencyRecords } from './adapters/mariadb/idempotency-records.js'
 import { MariadbOutboxClaims } from './adapters/mariadb/outbox-claims.js'
+import { MariadbSnapshotReader } from './adapters/mariadb/ledger-snapshot.js'
 import { migrateToLatest } from './adapters/mariadb/migrate.js'
 import { MariadbReadiness } from './adapters/mariadb/readiness.js'
 import type { Database } from './adapters/mariadb/tables.js'
@@ -33,16 +34,21 @@ import { traced } from './adapters/telemetry/traced.js'
 import { inSpan } from './adapters/telemetry/use-case-spans.js'
 import { createMetrics, type ServiceMetrics } from './adapters/telemetry/metrics/index.js'
 import { meteredUseCases } from './adapters/telemetry/use-case-metrics.js'
+import { type AuditLedger, auditLedger } from './app/audit-ledger.js'
 import { authenticator } from './app/authenticate.js'
 import { createAccount } from './app/create-account.js'
 import { createApiKey, type CreateApiKey } from './app/create-api-key.js'
 import { getAccount } from './app/get-account.js'
+import { getBalanceAt } from './app/get-balance-at.js'
 import { getTransfer } from './app/get-transfer.js'
 import { createLedger } from './app/ledger.js'
+import { expirePendingTransfers } from './app/expire-pending-transfers.js'
 import { listAccountTransfers } from './app/list-account-transfers.js'
 import { relayEvents } from './app/relay-events.js'
+import { resolvePendingTransfer } from './app/resolve-pending-transfer.js'
 import { revokeApiKey, type RevokeApiKey } from './app/revoke-api-key.js'
 import { sweepIdempotencyKeys } from './app/sweep-idempotency-keys.js'
+import { transferBatch } from './app/transfer-batch.js'
 import { transferFunds } from './app/transfer-funds.js'
 import type { Config, EventsConfig } from './config.js'
 import type { AccountRecords } from './ports/account-records.js'
@@ -165,12 +171,16 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     },
   })
   const inFlight = new InFlight()
+  const ids = new UuidV7Generator()
   // Each use case runs in a span of its own; the statements and commands it issues are its children.
   const server = await buildServer({
-    createAccount: inFlight.track(metered.createAccount(inSpan.createAccount(createAccount({ ledger })))),
+    createAccount: inFlight.track(metered.createAccount(inSpan.createAccount(createAccount({ ledger, ids })))),
     getAccount: inFlight.track(inSpan.getAccount(getAccount({ accounts, cache: accountCache }))),
-    transferFunds: inFlight.track(metered.transferFunds(inSpan.transferFunds(transferFunds({ ledger, ids: new UuidV7Generator() })))),
+    transferFunds: inFlight.track(metered.transferFunds(inSpan.transferFunds(transferFunds({ ledger, ids })))),
     getTransfer: inFlight.track(inSpan.getTransfer(getTransfer({ transfers }))),
+    getBalanceAt: inFlight.track(inSpan.getBalanceAt(getBalanceAt({ transfers }))),
+    transferBatch: inFlight.track(inSpan.transferBatch(transferBatch({ ledger, ids }))),
+    resolvePendingTransfer: inFlight.track(inSpan.resolvePendingTransfer(resolvePendingTransfer({ ledger, transfers, ids }))),
     listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),
     readiness: new MariadbReadiness(db),
     access: {
@@ -208,6 +218,20 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   if (!config.events) logger.info({ events: 'off' }, 'events are off (NATS_URL is empty): no outbox rows are written')
   else if (config.events.relay === 'off') logger.info({ events: 'outbox', relay: 'off' }, 'events go to the outbox; a separate relay publishes them (EVENTS_RELAY=off)')
   const relay = config.events?.relay === 'in-process' ? openRelay(config.database, config.events, { logger, metrics }) : undefined
+  // Pending transfers past their timeout are released through the write path, in bounded batches.
+  const expire = inFlight.track(
+    inSpan.expirePendingTransfers(
+      expirePendingTransfers({ ledger, transfers, clock: systemClock, batchSize: config.pendingSweep.batchSize, maxBatches: 20 }),
+    ),
+  )
+  const expirer = every(
+    config.pendingSweep.intervalMs,
+    async () => {
+      const expired = await expire()
+      if (expired > 0) logger.info({ expired }, 'pending transfers expired')
+    },
+    (error) => logger.warn({ err: error }, 'pending transfer sweep failed; will retry'),
+  )
 
   return {
     server,
@@ -216,6 +240,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     batches,
     close: async () => {
       sweeper.stop()
+      expirer.stop()
       await server.close()
       // Handlers of clients that hung up may still be running; let them finish with the pools open.
       await inFlight.drained()
@@ -306,5 +331,42 @@ export function openKeyAdmin(config: Config): KeyAdmin {
     list: () => records.list(),
     revoke: revokeApiKey({ records, clock: systemClock }),
     close: () => db.destroy(),
+  }
+}
+
+/**
+ * The self-audit, for the `audit` command and tests: the database's snapshot reader and, when
+ * REDIS_URL names one that answers within the connect timeout, the cache (reads wait up to a
+ * second each: an audit would rather wait than call a slow answer a miss).
+ */
+export function openAuditor(config: Config, logger: Logger): { audit: (batchSize: number) => AuditLedger; close(): Promise<void> } {
+  const db = openDatabase(config.database)
+  const settings = config.cache && { ...config.cache, commandTimeoutMs: Math.max(config.cache.commandTimeoutMs, 1000) }
+  const redis = settings && createRedisClient(settings)
+  redis?.on('error', () => {})
+  const cache = redis && settings ? new RedisAccountCache(redis, { ...settings, logger }) : undefined
+  // Commands sent before the connection is up fail at once (no offline queue): wait for it.
+  const ready = new Promise<boolean>((resolve) => {
+    if (!redis || !settings) return resolve(false)
+    if (redis.status === 'ready') return resolve(true)
+    const timer = setTimeout(() => resolve(false), settings.connectTimeoutMs)
+    redis.once('ready', () => {
+      clearTimeout(timer)
+      resolve(true)
+    })
+  })
+  const snapshots = new MariadbSnapshotReader(db)
+  return {
+    audit: (batchSize) =>
+      traced('audit-ledger', async () => {
+        const reachable = await ready
+        if (cache && !reachable) logger.warn({ redis: 'unreachable' }, 'the cache is not compared: Redis did not answer')
+        return auditLedger({ snapshots, cache: reachable ? cache : undefined, batchSize })()
+      }),
+    close: async () => {
+      cache?.close()
+      redis?.disconnect()
+      await db.destroy()
+    },
   }
 }

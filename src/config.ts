@@ -18,6 +18,8 @@ export interface Config {
   /** Undefined when REDIS_URL is set to the empty string: the cache is off. */
   readonly cache: Readonly<CacheSettings> | undefined
   readonly idempotency: Readonly<{ retentionHours: number; sweepIntervalSeconds: number; sweepBatchSize: number }>
+  /** The sweep that releases pending transfers past their timeout: how often it runs, and how many it expires per batch (20 batches a run at most). */
+  readonly pendingSweep: Readonly<{ intervalMs: number; batchSize: number }>
   /** Group commit: how many writes one transaction carries at most, and how many such transactions run at once. */
   readonly batching: Readonly<{ maxSize: number; maxInFlight: number }>
   /** Transactions one batch may spend on deadlocks and certification conflicts (Galera) before its requests are answered 503. */
@@ -159,6 +161,10 @@ export function loadConfig(env: Env = process.env): Config {
       retentionHours: integer('IDEMPOTENCY_RETENTION_H', 24, 24, 24 * 365),
       sweepIntervalSeconds: integer('IDEMPOTENCY_SWEEP_INTERVAL_S', 60, 1, 86_400),
       sweepBatchSize: integer('IDEMPOTENCY_SWEEP_BATCH', 500, 1, 10_000),
+    }),
+    pendingSweep: Object.freeze({
+      intervalMs: integer('PENDING_SWEEP_INTERVAL_MS', 1000, 50, 3_600_000),
+      batchSize: integer('PENDING_SWEEP_BATCH', 100, 1, 1000),
     }),
     batching: Object.freeze({
       maxSize: integer('BATCH_MAX_SIZE', 64, 1, 1000),

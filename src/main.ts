@@ -1,8 +1,9 @@
 import { type Logger, pino } from 'pino'
+import { auditCommand } from './adapters/cli/audit-command.js'
 import { keysCommand } from './adapters/cli/keys-command.js'
 import { databaseFailure, exitOnStartupFailure, listenFailure } from './adapters/system/start-up-failures.js'
 import { connectTelemetry } from './adapters/telemetry/sdk.js'
-import { buildApplication, migrateDatabase, openKeyAdmin, openRelay } from './application.js'
+import { buildApplication, migrateDatabase, openAuditor, openKeyAdmin, openRelay } from './application.js'
 import { createMetrics } from './adapters/telemetry/metrics/index.js'
 import { type Config, loadConfig } from './config.js'
 
@@ -10,6 +11,7 @@ import { type Config, loadConfig } from './config.js'
 async function main(command: string | undefined): Promise<void> {
   const config = loadConfig()
   if (command === 'keys') return keys(config)
+  if (command === 'audit') return audit(config)
   const logger = pino({ level: config.logLevel })
   const telemetry = connectTelemetry(logger)
   const applied = await migrateDatabase(config).catch(databaseFailure(config.database.url))
@@ -20,7 +22,7 @@ async function main(command: string | undefined): Promise<void> {
     return
   }
   if (command === 'relay') return relay(config, logger, telemetry)
-  if (command !== undefined) throw new Error(`Unknown command "${command}"; expected none, "migrate", "relay" or "keys"`)
+  if (command !== undefined) throw new Error(`Unknown command "${command}"; expected none, "migrate", "relay", "keys" or "audit"`)
 
   const app = await buildApplication(config, { logger })
 
@@ -72,6 +74,22 @@ async function keys(config: Config): Promise<void> {
     })
   } finally {
     await admin.close()
+  }
+}
+
+/** `audit`: the report on stdout; exit 1 on any violation. */
+async function audit(config: ReturnType<typeof loadConfig>): Promise<void> {
+  await migrateDatabase(config).catch(databaseFailure(config.database.url))
+  const auditor = openAuditor(config, pino({ level: 'warn' }, pino.destination(2)))
+  try {
+    process.exitCode = await auditCommand(process.argv.slice(3), {
+      audit: auditor.audit,
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+      now: () => performance.now(),
+    })
+  } finally {
+    await auditor.close()
   }
 }
 

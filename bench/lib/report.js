@@ -40,7 +40,7 @@ export function addRatios(rows) {
 
 /** @param {import('./types.js').Row} row */
 const variant = (row) =>
-  [row.batchSize === undefined ? '' : `batch ${row.batchSize}`, row.tracing ? `tracing ${row.tracing}` : '', row.auth ? `auth ${row.auth}` : '', row.events ? `events ${row.events}` : '']
+  [row.batchSize === undefined ? '' : `batch ${row.batchSize}`, row.tracing ? `tracing ${row.tracing}` : '', row.auth ? `auth ${row.auth}` : '', row.metrics ? `metrics ${row.metrics}` : '', row.events ? `events ${row.events}` : '']
     .filter(Boolean)
     .join(', ')
 /** @param {import('./types.js').Row} row */

@@ -24,6 +24,7 @@
  * @property {string | undefined} [tracing]
  * @property {string | undefined} [auth] on or off (only when a run compares them)
  * @property {string | undefined} [events] on or off (only when a run compares them)
+ * @property {string | undefined} [metrics] on or off (only when a run compares them)
  * @property {number} requests
  * @property {number} rps
  * @property {number | undefined} [ratio] req/s over the ceiling's for the same workload and connections

@@ -1,5 +1,5 @@
 import type { Account } from '../domain/account.js'
-import { type Applied, accountsOf, applyBatch, type Command, type Outcome } from '../domain/batch.js'
+import { type Applied, accountsOf, applyBatch, type Command, type Outcome, pendingTransfersOf, recordsOf } from '../domain/batch.js'
 import { eventsOf, type LedgerEvent } from '../domain/events.js'
 import type { Transfer } from '../domain/transfer.js'
 import type { Clock } from '../ports/clock.js'
@@ -88,18 +88,23 @@ export async function writeBatch(
     for (const submission of setAside) if (submission.idempotency) released.push(submission.idempotency.key)
   }
 
+  // Pending transfers to resolve are locked after their accounts, which every writer of them holds first.
+  const pendingIds = runnable.flatMap((submission) => pendingTransfersOf(submission.command))
+  const pending = pendingIds.length > 0 ? await tx.transfers.lock(pendingIds) : new Map<string, Transfer>()
+
   const at = deps.clock.now()
   const batch = applyBatch(
     locked,
     runnable.map((submission) => submission.command),
     at,
+    pending,
   )
   const saved: { key: string; response: StoredResponse }[] = []
   const transfers: Transfer[] = []
   const events: LedgerEvent[] = []
   runnable.forEach((submission, i) => {
     const outcome = batch.outcomes[i] as Outcome
-    if (outcome.kind === 'transferred') transfers.push(outcome.transfer)
+    transfers.push(...recordsOf(outcome))
     if (deps.events && outcome.kind !== 'refused') events.push(...eventsOf(outcome, eventContext(submission, deps.events, at)))
     const { idempotency } = submission
     const response = idempotency && isKept(outcome) ? idempotency.render(outcome) : undefined
@@ -115,6 +120,7 @@ export async function writeBatch(
 
   tx.accounts.write(batch.changes)
   tx.transfers.insert(transfers)
+  tx.transfers.resolve(batch.resolved)
   tx.idempotencyKeys.save(saved)
   tx.idempotencyKeys.release(released)
   tx.outbox.append(events)
@@ -126,7 +132,7 @@ function eventContext(submission: Submission, ids: IdGenerator, at: Date) {
   return {
     nextId: () => ids.next(),
     at,
-    createdBy: command.createdBy ?? null,
+    createdBy: command.kind === 'transfer-batch' ? (command.items[0]?.createdBy ?? null) : 'createdBy' in command ? (command.createdBy ?? null) : null,
     idempotencyKey: idempotency ? (idempotency.clientKey ?? idempotency.key) : null,
   }
 }

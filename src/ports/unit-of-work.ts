@@ -52,8 +52,19 @@ export interface AccountWrites {
 }
 
 export interface TransferWrites {
+  /**
+   * Locks the transfers that exist among `ids` (pending transfers to resolve), by one statement,
+   * and returns them as last committed, keyed by id. Called after the accounts of those transfers
+   * are locked: every change of a pending transfer holds its accounts first, so this waits for no
+   * one in practice. Throws LockConflict when the wait runs out.
+   */
+  lock(ids: readonly string[]): Promise<Map<string, Transfer>>
+
   /** Queues the transfer records. */
   insert(transfers: readonly Transfer[]): void
+
+  /** Queues the new status of pending transfers this transaction locked and resolved. */
+  resolve(transfers: readonly Transfer[]): void
 }
 
 export interface IdempotencyKeyWrites {

@@ -30,10 +30,16 @@ describe('the seed flow', () => {
       amount: '150',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
       created_by: service.keyId,
+      status: 'posted',
+      expires_at: null,
+      pending_transfer_id: null,
     })
     expect(Math.abs(Date.parse(transfer.body.created_at) - Date.now())).toBeLessThan(60_000)
 
-    expect(await api.get('/v1/accounts/1001')).toMatchObject({ status: 200, body: { account_id: 1001, balance: '350' } })
+    expect(await api.get('/v1/accounts/1001')).toMatchObject({
+      status: 200,
+      body: { account_id: 1001, balance: '350', pending_debits: '0', pending_credits: '0', available: '350' },
+    })
     expect(await api.get('/v1/accounts/2002')).toMatchObject({ status: 200, body: { account_id: 2002, balance: '150' } })
   })
 })
@@ -148,7 +154,7 @@ describe('request validation', () => {
     expectProblem(reply, 400, 'VALIDATION_FAILED')
     expect(reply.body.detail).toBe(
       'body has an unknown field "destination_account", and body.destination_account_id is required; ' +
-        'accepted fields: source_account_id, destination_account_id, amount',
+        'accepted fields: source_account_id, destination_account_id, amount, pending, timeout_s',
     )
   })
 

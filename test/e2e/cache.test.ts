@@ -37,10 +37,11 @@ const cached = (id: number) => service.redis?.get(keyOf(id))
 async function committed(id: number): Promise<string> {
   const row = await service.db
     .selectFrom('accounts')
-    .select(['version', 'balance'])
+    .select(['version', 'balance', 'pending_debits', 'pending_credits'])
     .where('account_id', '=', id)
     .executeTakeFirstOrThrow()
-  return `${Number(row.version)}:${Money.parse(row.balance)?.toString()}`
+  const amounts = [row.balance, row.pending_debits, row.pending_credits].map((text) => Money.parse(text)?.toString())
+  return `${Number(row.version)}:${amounts.join(':')}`
 }
 
 async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
@@ -54,7 +55,7 @@ async function until(condition: () => Promise<boolean> | boolean, what: string):
 describe('cache-aside reads', () => {
   it('caches a created account and serves repeated reads without MariaDB', async () => {
     await api.createAccount(1, '500')
-    expect(await cached(1)).toBe('0:500')
+    expect(await cached(1)).toBe('0:500:0:0')
     const before = store.reads
     for (let i = 0; i < 5; i++) expect(await api.balance(1)).toBe('500')
     expect(store.reads).toBe(before)
@@ -67,7 +68,7 @@ describe('cache-aside reads', () => {
     expect(await api.balance(2)).toBe('7.5')
     expect(await api.balance(2)).toBe('7.5')
     expect(store.reads - before).toBe(1)
-    expect(await cached(2)).toBe('0:7.5')
+    expect(await cached(2)).toBe('0:7.5:0:0')
   })
 
   it('coalesces 200 concurrent GETs of a cold account into exactly one MariaDB read', async () => {
@@ -88,8 +89,8 @@ describe('freshness', () => {
     expect((await api.transfer(10, 11, '30')).status).toBe(201)
     // The transfer read its accounts under its own locks, not through the cache's reads.
     expect(store.reads).toBe(reads)
-    expect(await cached(10)).toBe('1:70')
-    expect(await cached(11)).toBe('1:30')
+    expect(await cached(10)).toBe('1:70:0:0')
+    expect(await cached(11)).toBe('1:30:0:0')
     expect(await api.balance(10)).toBe('70')
     expect(await api.balance(11)).toBe('30')
   })
@@ -98,11 +99,11 @@ describe('freshness', () => {
     await api.createAccount(40, '100')
     await api.createAccount(41, '0')
     expect((await api.transfer(40, 41, '80')).status).toBe(201)
-    await service.redis?.set(keyOf(40), '0:100') // a copy from before that transfer
+    await service.redis?.set(keyOf(40), '0:100:0:0') // a copy from before that transfer
 
     const refused = await api.transfer(40, 41, '50')
     expect(refused).toMatchObject({ status: 422, body: { code: 'INSUFFICIENT_FUNDS' } })
-    expect([await committed(40), await committed(41)]).toEqual(['1:20', '1:80'])
+    expect([await committed(40), await committed(41)]).toEqual(['1:20:0:0', '1:80:0:0'])
   })
 
   it('decides on the locked rows, not a cached copy that is behind: does not refuse money that arrived since', async () => {
@@ -110,11 +111,11 @@ describe('freshness', () => {
     await api.createAccount(43, '0')
     await api.createAccount(44, '500')
     expect((await api.transfer(44, 42, '400')).status).toBe(201)
-    await service.redis?.set(keyOf(42), '0:100') // a copy from before that credit
+    await service.redis?.set(keyOf(42), '0:100:0:0') // a copy from before that credit
 
     expect((await api.transfer(42, 43, '300')).status).toBe(201)
-    expect([await committed(42), await committed(43)]).toEqual(['2:200', '1:300'])
-    expect(await cached(42)).toBe('2:200')
+    expect([await committed(42), await committed(43)]).toEqual(['2:200:0:0', '1:300:0:0'])
+    expect(await cached(42)).toBe('2:200:0:0')
   })
 
   it('keeps the newer balance when a slow miss-fill lands after a transfer (deterministic race)', async () => {
@@ -127,24 +128,24 @@ describe('freshness', () => {
     const slowRead = api.get('/v1/accounts/20')
     await until(() => store.reads > before, 'the miss to reach MariaDB') // it has read version 0
     expect((await api.transfer(20, 21, '1')).status).toBe(201) // commits version 1, refreshes Redis
-    expect(await cached(20)).toBe('1:99')
+    expect(await cached(20)).toBe('1:99:0:0')
     store.releaseReads() // the held fill now tries to write version 0
     expect((await slowRead).body.balance).toBe('100')
 
-    expect(await cached(20)).toBe('1:99')
+    expect(await cached(20)).toBe('1:99:0:0')
     expect(await api.balance(20)).toBe('99')
   })
 
   it('resolves refreshes that arrive out of order to the newest', async () => {
     const cache = service.cache
     if (!cache) throw new Error('the cache should be on')
-    const snapshot = (version: number, balance: string) => ({ id: 30, balance: Money.parse(balance)!, version })
+    const snapshot = (version: number, balance: string) => ({ id: 30, balance: Money.parse(balance)!, pendingDebits: Money.ZERO, pendingCredits: Money.ZERO, version })
     await cache.put([snapshot(5, '50')])
     await cache.put([snapshot(3, '30')])
     await cache.put([snapshot(4, '40')])
-    expect(await cached(30)).toBe('5:50')
+    expect(await cached(30)).toBe('5:50:0:0')
     await cache.put([snapshot(6, '60')])
-    expect(await cached(30)).toBe('6:60')
+    expect(await cached(30)).toBe('6:60:0:0')
   })
 
   it('sets a TTL with jitter on every key', async () => {

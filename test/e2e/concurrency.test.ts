@@ -105,7 +105,11 @@ describe.each([
     expect(totalAfter).toBe(totalBefore)
 
     // The ledger holds exactly the acknowledged transfers, each as it was answered, and by the key that asked.
-    const rows = await service.db.selectFrom('transfers').select(['transfer_id', 'source_account_id', 'destination_account_id', 'amount', 'created_by']).execute()
+    const rows = await service.db
+      .selectFrom('transfers')
+      .select(['transfer_id', 'source_account_id', 'destination_account_id', 'amount', 'created_by'])
+      .where('status', '<>', 'opening')
+      .execute()
     expect(rows).toHaveLength(statuses.get(201) ?? 0)
     for (const row of rows) {
       const sent = acknowledged.get(row.transfer_id)

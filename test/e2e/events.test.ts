@@ -27,7 +27,11 @@ function rollingBack(inner: UnitOfWork): UnitOfWork {
         let doomed = false
         const result = await work({
           ...tx,
-          transfers: { insert: (rows) => ((doomed ||= rows.some((row) => row.amount.toString() === DOOMED)), tx.transfers.insert(rows)) },
+          transfers: {
+            lock: (ids) => tx.transfers.lock(ids),
+            resolve: (rows) => tx.transfers.resolve(rows),
+            insert: (rows) => ((doomed ||= rows.some((row) => row.amount.toString() === DOOMED)), tx.transfers.insert(rows)),
+          },
         })
         if (doomed) throw new Error('test: rolled back after the writes were queued')
         return result
@@ -50,7 +54,7 @@ afterAll(async () => {
 /** docs/events.schema.json, closed: what is published must be documented, field by field. */
 function schemaValidator() {
   const schema = JSON.parse(readFileSync(new URL('../../docs/events.schema.json', import.meta.url), 'utf8'))
-  for (const type of ['account.opened', 'transfer.posted']) schema.$defs[type].unevaluatedProperties = false
+  for (const type of ['account.opened', 'transfer.posted', 'transfer.pending', 'transfer.voided', 'transfer.expired']) schema.$defs[type].unevaluatedProperties = false
   return addFormats.default(new Ajv2020({ strict: true, allErrors: true })).compile(schema)
 }
 
@@ -129,6 +133,31 @@ describe('events through the outbox', () => {
     expect(stderr).toBe('')
     const balances = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, string>
     for (const id of ids) expect(balances[id], `account ${id}`).toBe((await api.get(`/v1/accounts/${id}`)).body.balance)
+  })
+
+  it('announces two-phase transfers: pending, posted (naming the pending one), voided; each valid, in each account’s order', async () => {
+    const [a, b] = [300, 301]
+    for (const id of [a, b]) expect((await api.createAccount(id, '100')).status).toBe(201)
+    const hold = await api.post('/v1/transfers', { source_account_id: a, destination_account_id: b, amount: '40', pending: true, timeout_s: 600 })
+    expect(hold.status).toBe(201)
+    const post = await api.post(`/v1/transfers/${hold.body.transfer_id}/post`, { amount: '30' })
+    expect(post.status).toBe(201)
+    const other = await api.post('/v1/transfers', { source_account_id: a, destination_account_id: b, amount: '5', pending: true })
+    expect((await api.post(`/v1/transfers/${other.body.transfer_id}/void`, {})).status).toBe(201)
+
+    const mine = async () =>
+      (await nats.events(env.NATS_STREAM!)).filter((event) => event.subject.endsWith(`.${a}.${b}`) || event.subject.endsWith(`opened.${a}`) || event.subject.endsWith(`opened.${b}`))
+    await eventually('the two-phase events', async () => (await mine()).length === 6)
+    const events = await mine()
+    expect(events.map((event) => event.body.type)).toEqual(['account.opened', 'account.opened', 'transfer.pending', 'transfer.posted', 'transfer.pending', 'transfer.voided'])
+    const [, , pending, posted, , voided] = events.map((event) => event.body)
+    expect(pending).toMatchObject({ transfer_id: hold.body.transfer_id, amount: '40', source: { balance: '100', pending_debits: '40' } })
+    expect(posted).toMatchObject({ transfer_id: post.body.transfer_id, pending_transfer_id: hold.body.transfer_id, amount: '30', source: { balance: '70', pending_debits: '0' } })
+    expect(voided).toMatchObject({ pending_transfer_id: other.body.transfer_id, amount: '5', source: { balance: '70', pending_debits: '0' } })
+    const validate = schemaValidator()
+    for (const event of events) expect(validate(event.body), JSON.stringify(validate.errors)).toBe(true)
+    const states = lastStates(events)
+    for (const id of [a, b]) expect(states.get(id)?.balance).toBe((await api.get(`/v1/accounts/${id}`)).body.balance)
   })
 
   it('has the stream drop an event sent again with the same id (what a relay killed before its delete does)', async () => {

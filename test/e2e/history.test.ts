@@ -37,24 +37,51 @@ describe('GET /v1/transfers/:transfer_id', () => {
 })
 
 describe('GET /v1/accounts/:account_id/transfers', () => {
-  it('lists both directions, newest first, each with its direction', async () => {
+  it('lists both directions, newest first, each with its direction and the balance it left, down to the opening entry', async () => {
     await api.createAccount(10, '50')
     await api.createAccount(11, '50')
     const out = await api.transfer(10, 11, '1')
     const into = await api.transfer(11, 10, '2')
     const page = await api.get('/v1/accounts/10/transfers')
     expect(page.status).toBe(200)
+    const opening = page.body.items[2]
     expect(page.body).toEqual({
       items: [
-        { ...into.body, direction: 'incoming' },
-        { ...out.body, direction: 'outgoing' },
+        { ...into.body, direction: 'incoming', balance_after: '51' },
+        { ...out.body, direction: 'outgoing', balance_after: '49' },
+        { ...opening, source_account_id: 10, destination_account_id: 10, amount: '50', status: 'opening', direction: 'incoming', balance_after: '50' },
       ],
       next_cursor: null,
     })
+    expect((await api.get(`/v1/transfers/${opening.transfer_id}`)).body).toMatchObject({ status: 'opening', amount: '50' })
+    // The other side sees its own balances.
+    expect((await api.get('/v1/accounts/11/transfers')).body.items.map((item: any) => item.balance_after)).toEqual(['49', '51', '50'])
   })
 
-  it('returns an empty page for an account without transfers and 404 for an unknown one', async () => {
-    expect(await api.get('/v1/accounts/4/transfers')).toMatchObject({ status: 200, body: { items: [], next_cursor: null } })
+  it('answers the balance as of an instant from the history, and 404 before the account existed', async () => {
+    const before = new Date(Date.now() - 1000).toISOString()
+    await api.createAccount(20, '100')
+    await api.createAccount(21, '0')
+    const times: string[] = []
+    for (const amount of ['10', '20', '30']) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      times.push((await api.transfer(20, 21, amount)).body.created_at)
+    }
+    const at = (id: number, time: string) => api.get(`/v1/accounts/${id}?at=${encodeURIComponent(time)}`)
+    expect(await at(20, times[0] as string)).toMatchObject({ status: 200, body: { account_id: 20, balance: '90', at: times[0] } })
+    expect((await at(21, times[1] as string)).body.balance).toBe('30')
+    expect((await at(20, new Date(Date.parse(times[2] as string) - 1).toISOString())).body.balance).toBe('70')
+    expect((await at(20, '2999-01-01T00:00:00+02:00')).body).toEqual({ account_id: 20, balance: '40', at: '2998-12-31T22:00:00.000Z' })
+    expect(await at(20, before)).toMatchObject({ status: 404, body: { code: 'ACCOUNT_NOT_FOUND' } })
+    expect(await at(20, 'yesterday')).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } })
+    expect(await api.get('/v1/accounts/20?since=1')).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } })
+  })
+
+  it('lists only its opening entry for an account without transfers, and 404 for an unknown one', async () => {
+    expect(await api.get('/v1/accounts/4/transfers')).toMatchObject({
+      status: 200,
+      body: { items: [{ status: 'opening', source_account_id: 4, destination_account_id: 4, balance_after: '0' }], next_cursor: null },
+    })
     expect(await api.get('/v1/accounts/999/transfers')).toMatchObject({ status: 404, body: { code: 'ACCOUNT_NOT_FOUND' } })
   })
 
@@ -93,10 +120,18 @@ describe('GET /v1/accounts/:account_id/transfers', () => {
 
     const ids = seen.map((item) => item.transfer_id)
     expect(new Set(ids).size).toBe(ids.length)
-    // Exactly the 500 that existed when paging began: the newer ones sort before page one.
-    expect(ids.length).toBe(before.size)
-    expect(ids.every((id) => before.has(id))).toBe(true)
-    expect(pages).toBe(Math.ceil(before.size / 37))
+    // Exactly the 500 that existed when paging began (and the opening entry): the newer ones sort before page one.
+    const opening = seen.at(-1) as { transfer_id: string; status?: string }
+    expect(opening.status).toBe('opening')
+    expect(ids.length).toBe(before.size + 1)
+    expect(ids.filter((id) => id !== opening.transfer_id).every((id) => before.has(id))).toBe(true)
+    expect(pages).toBe(Math.ceil((before.size + 1) / 37))
+    // Each balance_after is the one before it plus or minus its amount, oldest first: history order is the order they were applied.
+    let balance = 0
+    for (const item of [...seen].reverse() as any[]) {
+      balance = item.status === 'opening' ? Number(item.amount) : balance + (item.direction === 'incoming' ? 1 : -1) * Number(item.amount)
+      expect(Number(item.balance_after), item.transfer_id).toBe(balance)
+    }
     // Strictly newest first by (created_at, transfer_id).
     for (let i = 1; i < seen.length; i++) {
       const [newer, older] = [seen[i - 1]!, seen[i]!]

@@ -66,7 +66,7 @@ describe('two instances on one database', () => {
       // Either instance answers what MariaDB holds: each refreshed the shared cache after its commits.
       for (const api of apis) expect(units(await api.balance(id)), `account ${id} via ${api === apis[0] ? 'A' : 'B'}`).toBe(initial.get(id)! + net.get(id)!)
     }
-    const transfers = await db.selectFrom('transfers').select('transfer_id').execute()
+    const transfers = await db.selectFrom('transfers').select('transfer_id').where('status', '<>', 'opening').execute()
     expect(new Set(transfers.map((row) => row.transfer_id))).toEqual(acknowledged)
   })
 
@@ -80,7 +80,7 @@ describe('two instances on one database', () => {
         apis.map((api) => api.post('/v1/transfers', { source_account_id: a, destination_account_id: b, amount: '3' }, { 'idempotency-key': key })),
       ),
     )
-    const rows = await db.selectFrom('transfers').select('transfer_id').where('source_account_id', '=', a).execute()
+    const rows = await db.selectFrom('transfers').select('transfer_id').where('source_account_id', '=', a).where('status', '<>', 'opening').execute()
     expect(rows).toHaveLength(keys.length)
     const made = new Set(rows.map((row) => row.transfer_id))
     for (let i = 0; i < keys.length; i++) {

@@ -42,7 +42,7 @@ async function writeTransfer(unitOfWork: MariadbUnitOfWork, transferId: string, 
       { before: a, after: { ...a, balance: a.balance.minus(money(amount)), version: a.version + 1 } },
       { before: b, after: { ...b, balance: b.balance.plus(money(amount)), version: b.version + 1 } },
     ])
-    tx.transfers.insert([{ id: transferId, sourceAccountId: 1, destinationAccountId: 2, amount: money(amount), createdAt: new Date(), createdBy: null }])
+    tx.transfers.insert([{ id: transferId, sourceAccountId: 1, destinationAccountId: 2, amount: money(amount), createdAt: new Date(), createdBy: null, status: 'posted', expiresAt: null, pendingTransferId: null, sourceBalanceAfter: null, destinationBalanceAfter: null }])
   })
 }
 

@@ -22,6 +22,7 @@ interface Document {
 /** Responses a black-box test cannot bring about here; other e2e files cover their behaviour. */
 const NOT_EXERCISED: Record<string, string> = {
   'POST /v1/transfers 409': 'IDEMPOTENCY_KEY_IN_USE needs a key held past the lock wait (idempotency.test.ts)',
+  'POST /v1/transfers/batch 409': 'IDEMPOTENCY_KEY_IN_USE, as for POST /v1/transfers',
 }
 /** A failure of the service itself (500) is declared on every route and reachable from none. */
 const isInternalError = (key: string) => key.endsWith(' 500')
@@ -47,6 +48,8 @@ function closed(schema: unknown): unknown {
 /** The document's path template that `path` matches, e.g. /v1/accounts/{account_id}. */
 function templateOf(path: string): string | undefined {
   const bare = path.split('?')[0] as string
+  // A literal path (/v1/transfers/batch) before a template it also matches (/v1/transfers/{transfer_id}), as the router does.
+  if (bare in doc.paths) return bare
   return Object.keys(doc.paths).find((template) => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare))
 }
 
@@ -131,13 +134,16 @@ describe('the OpenAPI document', () => {
       'GET /v1/accounts/{account_id}/transfers': [{ apiKey: ['transfers:read'] }],
       'POST /v1/transfers': [{ apiKey: ['transfers:write'] }],
       'GET /v1/transfers/{transfer_id}': [{ apiKey: ['transfers:read'] }],
+      'POST /v1/transfers/batch': [{ apiKey: ['transfers:write'] }],
+      'POST /v1/transfers/{transfer_id}/post': [{ apiKey: ['transfers:write'] }],
+      'POST /v1/transfers/{transfer_id}/void': [{ apiKey: ['transfers:write'] }],
       'GET /livez': undefined,
       'GET /readyz': undefined,
     })
   })
 
-  it('declares the Idempotency-Key header on both POSTs', () => {
-    for (const template of ['/v1/accounts', '/v1/transfers']) {
+  it('declares the Idempotency-Key header on every POST', () => {
+    for (const template of ['/v1/accounts', '/v1/transfers', '/v1/transfers/batch', '/v1/transfers/{transfer_id}/post', '/v1/transfers/{transfer_id}/void']) {
       expect(doc.paths[template]?.post?.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'Idempotency-Key' }))
     }
   })
@@ -170,6 +176,9 @@ describe('what the service answers is what the document declares', () => {
 
   it('GET /v1/accounts/{account_id}', async () => {
     await declared('GET', '/v1/accounts/1001', 200)
+    expect((await declared('GET', '/v1/accounts/1001?at=2999-01-01T00:00:00Z', 200)).body).toEqual({ account_id: 1001, balance: '500', at: '2999-01-01T00:00:00.000Z' })
+    await declared('GET', '/v1/accounts/1001?at=2000-01-01T00:00:00Z', 404)
+    await declared('GET', '/v1/accounts/1001?at=noon', 400)
     await declared('GET', '/v1/accounts/abc', 400)
     await declared('GET', '/v1/accounts/0123', 400)
     await declared('GET', '/v1/accounts/4242', 404)
@@ -204,6 +213,60 @@ describe('what the service answers is what the document declares', () => {
     await declared('POST', 'reader:/v1/transfers', 403, transfer(1001, 2002, '1'))
     expect((await declared('POST', 'bounded:/v1/transfers', 403, transfer(2002, 1001, '1'))).body.code).toBe('ACCOUNT_FORBIDDEN')
     await declared('POST', 'limited:/v1/transfers', 429, transfer(1001, 2002, '1'))
+  })
+
+  it('POST /v1/transfers/{transfer_id}/post and /void', async () => {
+    const reserve = async (amount: string) =>
+      (await declared('POST', '/v1/transfers', 201, { ...transfer(1001, 2002, amount), pending: true, timeout_s: 600 })).body.transfer_id as string
+    const [posted, voided, open, soon] = [await reserve('1'), await reserve('1'), await reserve('2'), await reserve('1')]
+    // From 2002, which the bounded key (account 1001) may see but not debit.
+    const inbound = (await declared('POST', '/v1/transfers', 201, { ...transfer(2002, 1001, '1'), pending: true })).body.transfer_id
+    await declared('POST', `/v1/transfers/${posted}/post`, 201, { amount: '0.5' }, { 'Idempotency-Key': 'post-1' })
+    expect((await declared('POST', `/v1/transfers/${posted}/post`, 201, { amount: '0.5' }, { 'Idempotency-Key': 'post-1' })).headers.get('idempotent-replayed')).toBe('true')
+    await declared('POST', `/v1/transfers/${voided}/void`, 201, {})
+    for (const action of ['post', 'void']) {
+      expect((await declared('POST', `/v1/transfers/${posted}/${action}`, 409, {})).body.code).toBe('TRANSFER_ALREADY_POSTED')
+      expect((await declared('POST', `/v1/transfers/${voided}/${action}`, 409, {})).body.code).toBe('TRANSFER_ALREADY_VOIDED')
+      expect((await declared('POST', `/v1/transfers/${transferId}/${action}`, 422, {})).body.code).toBe('NOT_A_PENDING_TRANSFER')
+      await declared('POST', `/v1/transfers/${open}/${action}`, 422, {}, { 'Idempotency-Key': 'post-1' })
+      await declared('POST', `/v1/transfers/019aab1c-4b91-7000-b107-b602d893984e/${action}`, 404, {})
+      await declared('POST', `/v1/transfers/not-a-uuid/${action}`, 400, {})
+      await declared('POST', `/v1/transfers/${open}/${action}`, 400, '{"amount":', json)
+      await declared('POST', `/v1/transfers/${open}/${action}`, 413, JSON.stringify({ pad: 'x'.repeat(65 * 1024) }))
+      await declared('POST', `/v1/transfers/${open}/${action}`, 415, '{}', { 'content-type': 'text/plain' })
+      await declared('POST', `down:/v1/transfers/${open}/${action}`, 503, {})
+      await declared('POST', `anonymous:/v1/transfers/${open}/${action}`, 401, {})
+      await declared('POST', `reader:/v1/transfers/${open}/${action}`, 403, {})
+      expect((await declared('POST', `bounded:/v1/transfers/${inbound}/${action}`, 403, {})).body.code).toBe('ACCOUNT_FORBIDDEN')
+      await declared('POST', `limited:/v1/transfers/${open}/${action}`, 429, {})
+    }
+    expect((await declared('POST', `/v1/transfers/${open}/post`, 422, { amount: '3' })).body.code).toBe('POST_AMOUNT_EXCEEDS_PENDING')
+    // Expired: a timeout of one second, then a post (the sweep need not have run).
+    const expiring = (await declared('POST', '/v1/transfers', 201, { ...transfer(1001, 2002, '1'), pending: true, timeout_s: 1 })).body.transfer_id
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    expect((await declared('POST', `/v1/transfers/${expiring}/post`, 409, {})).body.code).toBe('TRANSFER_EXPIRED')
+    expect((await declared('POST', `/v1/transfers/${expiring}/void`, 409, {})).body.code).toBe('TRANSFER_EXPIRED')
+    await declared('POST', `/v1/transfers/${soon}/void`, 201, {})
+  })
+
+  it('POST /v1/transfers/batch', async () => {
+    const batch = (atomic: boolean, ...transfers: unknown[]) => ({ atomic, transfers })
+    await declared('POST', '/v1/transfers/batch', 201, batch(true, transfer(1001, 2002, '1'), { ...transfer(1001, 2002, '1'), pending: true }))
+    const mixed = await declared('POST', '/v1/transfers/batch', 200, batch(false, transfer(1001, 2002, '1'), transfer(2002, 1001, '100000'), transfer(1001, 9999, '1')), { 'Idempotency-Key': 'batch-1' })
+    expect(mixed.body.results.map((r: any) => r.status)).toEqual([201, 422, 404])
+    expect((await declared('POST', '/v1/transfers/batch', 200, batch(false, transfer(1001, 2002, '1'), transfer(2002, 1001, '100000'), transfer(1001, 9999, '1')), { 'Idempotency-Key': 'batch-1' })).headers.get('idempotent-replayed')).toBe('true')
+    await declared('POST', '/v1/transfers/batch', 422, batch(false, transfer(1001, 2002, '2')), { 'Idempotency-Key': 'batch-1' })
+    const poison = await declared('POST', '/v1/transfers/batch', 422, batch(true, transfer(1001, 2002, '1'), transfer(1001, 9999, '1')))
+    expect(poison.body).toMatchObject({ code: 'BATCH_ITEM_REFUSED', index: 1, item_code: 'ACCOUNT_NOT_FOUND', account_id: 9999 })
+    await declared('POST', '/v1/transfers/batch', 400, batch(true))
+    await declared('POST', '/v1/transfers/batch', 400, '{"atomic":', json)
+    await declared('POST', '/v1/transfers/batch', 413, JSON.stringify({ ...batch(true, transfer(1001, 2002, '1')), pad: 'x'.repeat(513 * 1024) }))
+    await declared('POST', '/v1/transfers/batch', 415, JSON.stringify(batch(true, transfer(1001, 2002, '1'))), { 'content-type': 'text/plain' })
+    await declared('POST', 'down:/v1/transfers/batch', 503, batch(true, transfer(1001, 2002, '1')))
+    await declared('POST', 'anonymous:/v1/transfers/batch', 401, batch(true, transfer(1001, 2002, '1')))
+    await declared('POST', 'reader:/v1/transfers/batch', 403, batch(true, transfer(1001, 2002, '1')))
+    expect((await declared('POST', 'bounded:/v1/transfers/batch', 403, batch(true, transfer(1001, 2002, '1'), transfer(2002, 1001, '1')))).body.code).toBe('ACCOUNT_FORBIDDEN')
+    await declared('POST', 'limited:/v1/transfers/batch', 429, batch(true, transfer(1001, 2002, '1')))
   })
 
   it('GET /v1/transfers/{transfer_id}', async () => {

@@ -145,7 +145,7 @@ describe('traces of a running service', () => {
     ])
     const [lock, write] = trace.filter((span) => span.attributes['db.system.name'] === 'mariadb')
     expect(lock?.attributes).toMatchObject({ 'db.query.text': expect.stringMatching(/FROM accounts FORCE INDEX \(PRIMARY\) WHERE account_id IN \(\?, \?\) ORDER BY account_id FOR UPDATE$/), 'db.namespace': expect.any(String) })
-    expect(write?.attributes['db.query.text']).toMatch(/^INSERT INTO accounts \(account_id, balance, version\) VALUES \(\?, \?, \?\), \(\?, \?, \?\) ON DUPLICATE KEY UPDATE/)
+    expect(write?.attributes['db.query.text']).toMatch(/^INSERT INTO accounts \(account_id, balance, pending_debits, pending_credits, version\) VALUES \(\?, \?, \?, \?, \?\), \(\?, \?, \?, \?, \?\) ON DUPLICATE KEY UPDATE/)
     expect(trace.some((span) => span.name === 'ledger-batch')).toBe(false)
   })
 

@@ -8,7 +8,8 @@ import { testLedger } from './fakes/test-ledger.js'
 
 function setup() {
   const { ledger, store, cache } = testLedger()
-  return { cache, create: createAccount({ ledger }), get: getAccount({ accounts: store.records, cache }) }
+  let n = 0
+  return { store, cache, create: createAccount({ ledger, ids: { next: () => `entry-${++n}` } }), get: getAccount({ accounts: store.records, cache }) }
 }
 
 describe('createAccount and getAccount', () => {
@@ -18,6 +19,16 @@ describe('createAccount and getAccount', () => {
     expect(created).toMatchObject({ kind: 'done', value: { id: 1001, version: 0 } })
     expect(cache.entries.get(1001)?.balance.toString()).toBe('500')
     expect((await get(1001)).balance.toString()).toBe('500')
+  })
+
+  it('records the initial balance as the opening entry of its history, zero too', async () => {
+    const { store, create } = setup()
+    await create({ accountId: 1001, initialBalance: Money.parse('500')! })
+    await create({ accountId: 1002, initialBalance: Money.ZERO })
+    expect(store.transfers.map((t) => [t.id, t.status, t.sourceAccountId, t.destinationAccountId, t.amount.toString(), t.destinationBalanceAfter?.toString()])).toEqual([
+      ['entry-1', 'opening', 1001, 1001, '500', '500'],
+      ['entry-2', 'opening', 1002, 1002, '0', '0'],
+    ])
   })
 
   it('refuses a taken id', async () => {

@@ -33,7 +33,7 @@ class GatedStore implements AccountRecords {
   }
 }
 
-const account = (id: number, balance: string, version = 0): Account => ({ id, balance: Money.parse(balance)!, version })
+const account = (id: number, balance: string, version = 0): Account => ({ id, balance: Money.parse(balance)!, pendingDebits: Money.ZERO, pendingCredits: Money.ZERO, version })
 
 describe('getAccount', () => {
   it('answers from the cache without reading the store', async () => {

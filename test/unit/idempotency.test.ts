@@ -31,8 +31,8 @@ describe('idempotent transfers', () => {
     t = testLedger()
     let n = 0
     transfer = transferFunds({ ledger: t.ledger, ids: { next: () => `t-${++n}` } })
-    t.store.seed({ id: 1, balance: money('100'), version: 0 })
-    t.store.seed({ id: 2, balance: money('0'), version: 0 })
+    t.store.seed({ id: 1, balance: money('100'), pendingDebits: Money.ZERO, pendingCredits: Money.ZERO, version: 0 })
+    t.store.seed({ id: 2, balance: money('0'), pendingDebits: Money.ZERO, pendingCredits: Money.ZERO, version: 0 })
   })
 
   const request = (amount: string, idempotency?: Idempotency<Transferred>) =>
@@ -55,7 +55,7 @@ describe('idempotent transfers', () => {
 
   it('saves a refusal and replays it even once the refusal no longer holds', async () => {
     await expect(request('500', claim('k2', 'f'))).rejects.toBeInstanceOf(InsufficientFunds)
-    t.store.seed({ id: 1, balance: money('1000'), version: 1 })
+    t.store.seed({ id: 1, balance: money('1000'), pendingDebits: Money.ZERO, pendingCredits: Money.ZERO, version: 1 })
     expect(await request('500', claim('k2', 'f'))).toEqual({ kind: 'replayed', response: { status: 422, body: '{"code":"INSUFFICIENT_FUNDS"}' } })
     expect(t.store.transfers).toHaveLength(0)
   })
@@ -63,7 +63,7 @@ describe('idempotent transfers', () => {
   it('saves a 404 too: the account that appears later does not change the answer', async () => {
     const to3 = (idempotency: Idempotency<Transferred>) => transfer({ sourceAccountId: 1, destinationAccountId: 3, amount: money('1'), idempotency })
     await expect(to3(claim('k3', 'f'))).rejects.toBeInstanceOf(AccountNotFound)
-    t.store.seed({ id: 3, balance: money('0'), version: 0 })
+    t.store.seed({ id: 3, balance: money('0'), pendingDebits: Money.ZERO, pendingCredits: Money.ZERO, version: 0 })
     expect(await to3(claim('k3', 'f'))).toMatchObject({ kind: 'replayed', response: { status: 404 } })
   })
 

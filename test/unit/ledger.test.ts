@@ -23,7 +23,7 @@ const keyed = (key: string, fingerprint = key): Idempotency<Applied> => ({
   render: (outcome) =>
     outcome.kind === 'refused'
       ? { status: 422, body: `{"code":"${outcome.error.code}"}` }
-      : { status: 201, body: JSON.stringify(outcome.kind === 'transferred' ? { id: outcome.transfer.id } : { account: outcome.account.id }) },
+      : { status: 201, body: JSON.stringify(outcome.kind === 'transferred' ? { id: outcome.transfer.id } : { account: outcome.kind === 'account-opened' ? outcome.account.id : undefined }) },
 })
 
 let t: TestLedger
@@ -34,7 +34,7 @@ const balances = (...ids: number[]) => ids.map((id) => t.store.accounts.get(id)?
 
 beforeEach(() => {
   t = testLedger({ maxInFlight: 1 })
-  for (let id = 1; id <= 9; id++) t.store.seed({ id, balance: money('100'), version: 0 })
+  for (let id = 1; id <= 9; id++) t.store.seed({ id, balance: money('100'), pendingDebits: Money.ZERO, pendingCredits: Money.ZERO, version: 0 })
 })
 
 /** One request that starts a batch alone, then `commands` that queue behind it and go together. */
@@ -103,7 +103,7 @@ describe('the write path', () => {
 
   it('spends the larger budget of certification conflicts on deadlocks and aborts, and only the smaller on lock waits', async () => {
     t = testLedger({ maxInFlight: 1, attempts: 3, conflictAttempts: 8 })
-    for (let id = 1; id <= 4; id++) t.store.seed({ id, balance: money('100'), version: 0 })
+    for (let id = 1; id <= 4; id++) t.store.seed({ id, balance: money('100'), pendingDebits: Money.ZERO, pendingCredits: Money.ZERO, version: 0 })
     for (let i = 0; i < 4; i++) t.store.fail('lock', new LockConflict('deadlock', 'account'))
     for (let i = 0; i < 3; i++) t.store.fail('commit', new LockConflict('aborted', undefined))
     await submit(transfer(1, 2, '10'))
@@ -203,7 +203,7 @@ describe('the write path', () => {
 
   it('answers 503 at once when the write queue is full', async () => {
     t = testLedger({ maxInFlight: 1, queueLimit: 1 })
-    for (const id of [1, 2]) t.store.seed({ id, balance: money('10'), version: 0 })
+    for (const id of [1, 2]) t.store.seed({ id, balance: money('10'), pendingDebits: Money.ZERO, pendingCredits: Money.ZERO, version: 0 })
     const running = submit(transfer(1, 2, '1'))
     const queued = submit(transfer(1, 2, '1'))
     await expect(submit(transfer(1, 2, '1'))).rejects.toBeInstanceOf(StoreUnavailable)

@@ -10,7 +10,7 @@ const scripts = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8'))
   .scripts
 
 /** The tasks whose arguments (after `task <name> --`) reach the npm script. */
-const PASSES_ARGUMENTS = ['test', 'load', 'keys', 'up', 'down', 'consumer']
+const PASSES_ARGUMENTS = ['test', 'load', 'keys', 'audit', 'up', 'down', 'consumer']
 
 /**
  * The npm script a command calls, and whether it passes the task's arguments on. `npm start` and

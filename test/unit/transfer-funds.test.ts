@@ -23,13 +23,13 @@ describe('transferFunds', () => {
       if (result.kind !== 'done') throw new Error('no key was given, so nothing can be replayed')
       return result.value
     }
-    t.store.seed({ id: 1001, balance: money('500'), version: 0 })
-    t.store.seed({ id: 2002, balance: money('0'), version: 0 })
+    t.store.seed({ id: 1001, balance: money('500'), pendingDebits: Money.ZERO, pendingCredits: Money.ZERO, version: 0 })
+    t.store.seed({ id: 2002, balance: money('0'), pendingDebits: Money.ZERO, pendingCredits: Money.ZERO, version: 0 })
   })
 
   it('moves money and records the transfer (the seed flow)', async () => {
     const result = await transfer({ sourceAccountId: 1001, destinationAccountId: 2002, amount: money('150') })
-    expect(result.transfer).toEqual({ id: 'id-1', sourceAccountId: 1001, destinationAccountId: 2002, amount: money('150'), createdAt: NOW, createdBy: null })
+    expect(result.transfer).toEqual({ id: 'id-1', sourceAccountId: 1001, destinationAccountId: 2002, amount: money('150'), createdAt: NOW, createdBy: null, status: 'posted', expiresAt: null, pendingTransferId: null, sourceBalanceAfter: money('350'), destinationBalanceAfter: money('150') })
     expect(balanceOf(1001)).toBe('350')
     expect(balanceOf(2002)).toBe('150')
     expect(t.store.transfers).toEqual([result.transfer])
@@ -78,7 +78,7 @@ describe('transferFunds', () => {
   })
 
   it('refuses a credit that would not fit DECIMAL(38,18)', async () => {
-    t.store.seed({ id: 3, balance: money('99999999999999999999.999999999999999999'), version: 0 })
+    t.store.seed({ id: 3, balance: money('99999999999999999999.999999999999999999'), pendingDebits: Money.ZERO, pendingCredits: Money.ZERO, version: 0 })
     await expect(transfer({ sourceAccountId: 1001, destinationAccountId: 3, amount: money('0.000000000000000001') })).rejects.toBeInstanceOf(
       BalanceLimitExceeded,
     )

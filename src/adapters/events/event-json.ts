@@ -3,7 +3,7 @@ import type { AccountState, LedgerEvent } from '../../domain/events.js'
 /**
  * The wire form of an event (docs/events.schema.json): JSON in snake_case as the HTTP API writes
  * it, money as decimal strings, and the subject it is published under (after the configured
- * prefix): `account.opened.<account>` or `transfer.posted.<source>.<destination>`, so consumers can
+ * prefix): `account.opened.<account>` or `<type>.<source>.<destination>` for a transfer's event, so consumers can
  * filter by type and by account.
  */
 export function eventMessage(event: LedgerEvent): { subject: string; payload: string } {
@@ -23,6 +23,8 @@ export function eventMessage(event: LedgerEvent): { subject: string; payload: st
       ...common,
       transfer_id: event.transferId,
       amount: event.amount.toString(),
+      ...('pendingTransferId' in event ? { pending_transfer_id: event.pendingTransferId } : {}),
+      ...(event.type === 'transfer.pending' ? { expires_at: event.expiresAt?.toISOString() ?? null } : {}),
       source: stateJson(event.source),
       destination: stateJson(event.destination),
     }),
@@ -30,5 +32,11 @@ export function eventMessage(event: LedgerEvent): { subject: string; payload: st
 }
 
 function stateJson(state: AccountState) {
-  return { account_id: state.accountId, balance: state.balance.toString(), version: state.version }
+  return {
+    account_id: state.accountId,
+    balance: state.balance.toString(),
+    pending_debits: state.pendingDebits.toString(),
+    pending_credits: state.pendingCredits.toString(),
+    version: state.version,
+  }
 }

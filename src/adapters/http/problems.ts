@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { codeOf, ERRORS, type ErrorCode } from '../../app/errors.js'
-import { AccountNotFound, CodedError } from '../../domain/errors.js'
+import { AccountNotFound, BatchItemRefused, CodedError } from '../../domain/errors.js'
 import type { StoredResponse } from '../../ports/idempotency.js'
 
 /** Fixed texts for 5xx: what went wrong inside is logged, never sent. */
@@ -30,9 +30,14 @@ export interface ProblemBody {
   detail: string
   code: ErrorCode
   account_id?: number
+  /** With BATCH_ITEM_REFUSED: the item (from 0) and the code it was refused with. */
+  index?: number
+  item_code?: string
 }
 
-export function problem(code: ErrorCode, detail: string, extra: { account_id?: number } = {}): ProblemBody {
+type ProblemExtra = Pick<ProblemBody, 'account_id' | 'index' | 'item_code'>
+
+export function problem(code: ErrorCode, detail: string, extra: ProblemExtra = {}): ProblemBody {
   const { status, title, fault } = ERRORS[code]
   const shown = fault === 'server' ? (MASKED_DETAIL[code] ?? MASKED_DETAIL.INTERNAL_ERROR ?? '') : detail
   return { type: `urn:problem:internal-transfers:${code}`, title, status, detail: shown, code, ...extra }
@@ -42,14 +47,29 @@ export function problem(code: ErrorCode, detail: string, extra: { account_id?: n
 const FASTIFY_ERRORS: Record<string, [ErrorCode, string | undefined]> = {
   FST_ERR_VALIDATION: ['VALIDATION_FAILED', undefined],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ['UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json'],
-  FST_ERR_CTP_BODY_TOO_LARGE: ['PAYLOAD_TOO_LARGE', 'The body must not exceed 64 KiB'],
+  FST_ERR_CTP_BODY_TOO_LARGE: ['PAYLOAD_TOO_LARGE', 'The body must not exceed 64 KiB (512 KiB for a batch)'],
   FST_ERR_CTP_EMPTY_JSON_BODY: ['MALFORMED_JSON', undefined],
   FST_ERR_CTP_INVALID_JSON_BODY: ['MALFORMED_JSON', undefined],
 }
 
+/** The fields a problem carries beyond the standard ones, by its error. */
+function extraOf(error: Error): ProblemExtra {
+  if (error instanceof AccountNotFound) return { account_id: error.accountId }
+  if (error instanceof BatchItemRefused) {
+    const inner = error.refusal instanceof AccountNotFound ? { account_id: error.refusal.accountId } : {}
+    return { index: error.index, item_code: error.refusal.code, ...inner }
+  }
+  return {}
+}
+
+/** A refusal as problem details, for a body that lists several (a batch's results). */
+export function problemOf(error: CodedError): ProblemBody {
+  return toProblem(error)
+}
+
 function toProblem(error: FastifyError | Error): ProblemBody {
   const code = codeOf(error)
-  if (code) return problem(code, error.message, error instanceof AccountNotFound ? { account_id: error.accountId } : {})
+  if (code) return problem(code, error.message, extraOf(error))
   const known = 'code' in error ? FASTIFY_ERRORS[String(error.code)] : undefined
   if (known) return problem(known[0], known[1] ?? error.message)
   // JSON.parse's SyntaxError, tagged 400 by fastify's content parser.

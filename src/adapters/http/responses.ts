@@ -64,10 +64,19 @@ const accountNotFoundField = {
   account_id: Type.Optional({ ...AccountId, description: 'with ACCOUNT_NOT_FOUND: the account that does not exist' }),
 }
 
-/** RFC 9457 problem details with one of `codes`, which share one status; `account_id` only with ACCOUNT_NOT_FOUND. */
+const batchItemFields = {
+  index: Type.Optional(Type.Integer({ minimum: 0, description: 'with BATCH_ITEM_REFUSED: the item refused, from 0' })),
+  item_code: Type.Optional(Type.String({ description: 'with BATCH_ITEM_REFUSED: the code the item was refused with' })),
+}
+
+/** RFC 9457 problem details with one of `codes`, which share one status; `account_id` only with ACCOUNT_NOT_FOUND (or a batch item's), `index` and `item_code` only with BATCH_ITEM_REFUSED. */
 function problemSchema(status: number, codes: ErrorCode[]): TSchema {
-  const fields = problemFields(status, codes)
-  return Type.Object(codes.includes('ACCOUNT_NOT_FOUND') ? { ...fields, ...accountNotFoundField } : fields)
+  const batch = codes.includes('BATCH_ITEM_REFUSED')
+  return Type.Object({
+    ...problemFields(status, codes),
+    ...(codes.includes('ACCOUNT_NOT_FOUND') || batch ? accountNotFoundField : {}),
+    ...(batch ? batchItemFields : {}),
+  })
 }
 
 export interface Responses<S> {

@@ -4,6 +4,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { CreateAccount } from '../../app/create-account.js'
 import type { GetAccount } from '../../app/get-account.js'
+import type { ResolvePendingTransfer } from '../../app/resolve-pending-transfer.js'
+import type { TransferBatch } from '../../app/transfer-batch.js'
+import type { GetBalanceAt } from '../../app/get-balance-at.js'
 import type { GetTransfer } from '../../app/get-transfer.js'
 import type { ListAccountTransfers } from '../../app/list-account-transfers.js'
 import type { TransferFunds } from '../../app/transfer-funds.js'
@@ -14,14 +17,19 @@ import { methodNotAllowed } from './method-not-allowed.js'
 import { errorHandler, notFoundHandler } from './problems.js'
 import { accountRoutes } from './routes/accounts.js'
 import { healthRoutes } from './routes/health.js'
+import { pendingTransferRoutes } from './routes/pending-transfers.js'
+import { transferBatchRoutes } from './routes/transfer-batches.js'
 import { transferRoutes } from './routes/transfers.js'
 import { describeSchemaError } from './validation.js'
 
 export interface ServerDeps {
   createAccount: CreateAccount
   getAccount: GetAccount
+  getBalanceAt: GetBalanceAt
   transferFunds: TransferFunds
   getTransfer: GetTransfer
+  resolvePendingTransfer: ResolvePendingTransfer
+  transferBatch: TransferBatch
   listAccountTransfers: ListAccountTransfers
   readiness: Readiness
   /** Who may call what, and how often. */
@@ -106,6 +114,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { readiness: deps.readiness })
   await app.register(accountRoutes, deps)
   await app.register(transferRoutes, deps)
+  await app.register(pendingTransferRoutes, deps)
+  await app.register(transferBatchRoutes, deps)
   await app.register(otherMethods)
   return app
 }

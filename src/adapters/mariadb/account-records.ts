@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { Account, AccountId } from '../../domain/account.js'
 import type { AccountRecords } from '../../ports/account-records.js'
-import { rowToAccount } from './account-rows.js'
+import { ACCOUNT_FIELDS, rowToAccount } from './account-rows.js'
 import { translate } from './driver-errors.js'
 import type { Database } from './tables.js'
 
@@ -12,7 +12,7 @@ export class MariadbAccountRecords implements AccountRecords {
     try {
       const row = await this.db
         .selectFrom('accounts')
-        .select(['account_id', 'balance', 'version'])
+        .select(ACCOUNT_FIELDS)
         .where('account_id', '=', id)
         .executeTakeFirst()
       return row && rowToAccount(row)

@@ -1,7 +1,7 @@
 import type { Account, AccountId } from '../../domain/account.js'
 import type { AccountChange } from '../../domain/batch.js'
 import type { AccountWrites } from '../../ports/unit-of-work.js'
-import { ACCOUNT_COLUMNS, type AccountRow, rowToAccount } from './account-rows.js'
+import { ACCOUNT_COLUMNS, type AccountRow, accountValues, rowToAccount } from './account-rows.js'
 import { lockConflictOf } from './driver-errors.js'
 import { placeholders, type Statement } from './statements.js'
 import type { MariadbTransaction } from './transaction.js'
@@ -40,15 +40,17 @@ export class MariadbAccountWrites implements AccountWrites {
       // Rows this transaction has locked, so each finds its duplicate and is updated: one
       // primary-key lookup per row, where an UPDATE … CASE would compare every row with every case.
       this.tx.queue({
-        sql: `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ${updated.map(() => '(?, ?, ?)').join(', ')} ON DUPLICATE KEY UPDATE balance = VALUES(balance), version = VALUES(version)`,
-        parameters: updated.flatMap((account) => [account.id, account.balance.toString(), account.version]),
+        sql:
+          `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ${updated.map(() => '(?, ?, ?, ?, ?)').join(', ')} ON DUPLICATE KEY UPDATE ` +
+          'balance = VALUES(balance), pending_debits = VALUES(pending_debits), pending_credits = VALUES(pending_credits), version = VALUES(version)',
+        parameters: updated.flatMap(accountValues),
       })
     }
     if (opened.length > 0) {
       // A plain INSERT: an id someone else opened meanwhile fails the batch rather than being overwritten.
       this.tx.queue({
-        sql: `INSERT INTO accounts (${ACCOUNT_COLUMNS}, created_by) VALUES ${opened.map(() => '(?, ?, ?, ?)').join(', ')}`,
-        parameters: opened.flatMap(({ after, createdBy }) => [after.id, after.balance.toString(), after.version, createdBy ?? null]),
+        sql: `INSERT INTO accounts (${ACCOUNT_COLUMNS}, created_by) VALUES ${opened.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+        parameters: opened.flatMap(({ after, createdBy }) => [...accountValues(after), createdBy ?? null]),
       })
     }
   }

@@ -5,6 +5,7 @@ import * as idempotencyKeys from './migrations/0002-idempotency-keys.js'
 import * as transferIfUnchanged from './migrations/0003-transfer-if-unchanged.js'
 import * as dropTransferIfUnchanged from './migrations/0004-drop-transfer-if-unchanged.js'
 import * as apiKeys from './migrations/0005-api-keys.js'
+import * as pendingTransfers from './migrations/0006-pending-transfers.js'
 import * as outbox from './migrations/0007-outbox.js'
 
 /** Listed here rather than read from disk, so the same code runs from src and from dist. */
@@ -14,7 +15,7 @@ const migrations: Record<string, Migration> = {
   '0003-transfer-if-unchanged': transferIfUnchanged,
   '0004-drop-transfer-if-unchanged': dropTransferIfUnchanged,
   '0005-api-keys': apiKeys,
-  // 0006 is taken by the ledger branch (two-phase transfers); whichever merges second renumbers.
+  '0006-pending-transfers': pendingTransfers,
   '0007-outbox': outbox,
 }
 

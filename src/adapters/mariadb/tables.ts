@@ -5,6 +5,9 @@ export interface AccountsTable {
   account_id: number
   /** DECIMAL(38,18); mysql2 returns it as a string, which keeps it exact. */
   balance: string
+  /** DECIMAL(38,18): the sums of the account's open pending transfers out and in. */
+  pending_debits: string
+  pending_credits: string
   version: number
   /** The API key that opened it; NULL with authentication off. */
   created_by: string | null
@@ -20,6 +23,14 @@ export interface TransfersTable {
   created_at: ColumnType<Date, Date, never>
   /** The API key that made it; NULL with authentication off. */
   created_by: string | null
+  status: 'posted' | 'pending' | 'voided' | 'expired' | 'opening'
+  /** DECIMAL(38,18): the posted balances this record left; NULL for rows older than migration 0006. */
+  source_balance_after: string | null
+  destination_balance_after: string | null
+  /** Set for a pending transfer, whatever became of it. */
+  expires_at: Date | null
+  /** Set for the post or void of a pending transfer: that transfer. */
+  pending_transfer_id: string | null
 }
 
 export interface IdempotencyKeysTable {

@@ -1,7 +1,7 @@
 -- Writes account snapshots, each only when it is newer than what the key holds.
 -- KEYS[i]  the account's key
--- ARGV     per key, three values: version, balance, time to live in milliseconds
--- A value is "<version>:<balance>". Equal versions are left alone: they hold the same balance.
+-- ARGV     per key, three values: version, state ("<balance>:<pending debits>:<pending credits>"), time to live in milliseconds
+-- A value is "<version>:<state>". Equal versions are left alone: they hold the same state.
 -- Returns how many keys were written.
 -- In a Redis Cluster a script may only touch keys of one slot: there the cache calls it with one key at a time.
 local written = 0

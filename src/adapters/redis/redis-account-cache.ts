@@ -106,7 +106,7 @@ export class RedisAccountCache implements AccountCache {
     const keys = accounts.map((account) => this.key(account.id))
     const args = accounts.flatMap((account) => [
       account.version,
-      account.balance.toString(),
+      encode(account),
       Math.round(ttlMs * (1 + Math.random() * jitter)),
     ])
     // ioredis sends a defined command as EVALSHA (EVAL once, if Redis lost the script). A script
@@ -158,10 +158,18 @@ export class RedisAccountCache implements AccountCache {
   }
 }
 
+/** What follows the version in a value: "<balance>:<pending debits>:<pending credits>". */
+function encode(account: Account): string {
+  return `${account.balance.toString()}:${account.pendingDebits.toString()}:${account.pendingCredits.toString()}`
+}
+
+/** A value in any other shape (one written before pending totals existed, say) is a miss. */
 function decode(id: AccountId, value: string): Account | undefined {
-  const separator = value.indexOf(':')
-  const version = Number(value.slice(0, separator))
-  const balance = Money.parse(value.slice(separator + 1))
-  if (separator < 1 || !Number.isSafeInteger(version) || !balance) return undefined
-  return { id, balance, version }
+  const [versionText = '', balanceText = '', debitsText = '', creditsText = '', ...rest] = value.split(':')
+  const version = Number(versionText)
+  const balance = Money.parse(balanceText)
+  const pendingDebits = Money.parse(debitsText)
+  const pendingCredits = Money.parse(creditsText)
+  if (rest.length > 0 || !/^\d+$/.test(versionText) || !Number.isSafeInteger(version) || !balance || !pendingDebits || !pendingCredits) return undefined
+  return { id, balance, pendingDebits, pendingCredits, version }
 }

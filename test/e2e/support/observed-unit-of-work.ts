@@ -60,7 +60,11 @@ export class ObservedUnitOfWork implements UnitOfWork {
       const result = await this.inner.run(async (tx) => {
         const counted: WriteTransaction = {
           ...this.observed(tx),
-          transfers: { insert: (rows) => ((transfers += rows.length), tx.transfers.insert(rows)) },
+          transfers: {
+            lock: (ids) => tx.transfers.lock(ids),
+            insert: (rows) => ((transfers += rows.filter((row) => row.status !== 'opening').length), tx.transfers.insert(rows)),
+            resolve: (rows) => tx.transfers.resolve(rows),
+          },
         }
         const result = await work(counted)
         lost = transfers >= armed.minTransfers && this.armed === armed

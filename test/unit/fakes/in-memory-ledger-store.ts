@@ -3,6 +3,7 @@ import type { LedgerEvent } from '../../../src/domain/events.js'
 import type { Transfer } from '../../../src/domain/transfer.js'
 import type { AccountRecords } from '../../../src/ports/account-records.js'
 import { LockConflict, StoreOutcomeUnknown } from '../../../src/ports/errors.js'
+import type { TransferRecords } from '../../../src/ports/transfer-records.js'
 import type { IdempotencyRecord, IdempotencyRecords, StoredResponse } from '../../../src/ports/idempotency.js'
 import type { UnitOfWork, WriteTransaction } from '../../../src/ports/unit-of-work.js'
 
@@ -74,6 +75,7 @@ export class InMemoryLedgerStore implements UnitOfWork {
     const written: Account[] = []
     const transfers: Transfer[] = []
     const events: LedgerEvent[] = []
+    const resolved: Transfer[] = []
     const claimed = new Map<string, KeyRow>()
     const saved = new Map<string, StoredResponse>()
     const released = new Set<string>()
@@ -114,8 +116,19 @@ export class InMemoryLedgerStore implements UnitOfWork {
           }
         },
       },
-      transfers: { insert: (rows) => void transfers.push(...rows) },
       outbox: { append: (appended) => void events.push(...appended) },
+      transfers: {
+        lock: async (ids) => {
+          const found = new Map<string, Transfer>()
+          for (const id of ids) {
+            const transfer = this.transfers.find((row) => row.id === id)
+            if (transfer) found.set(id, transfer)
+          }
+          return found
+        },
+        insert: (rows) => void transfers.push(...rows),
+        resolve: (rows) => void resolved.push(...rows),
+      },
       idempotencyKeys: {
         claim: async (claims) => {
           strike('claim')
@@ -152,6 +165,11 @@ export class InMemoryLedgerStore implements UnitOfWork {
     for (const account of written) this.accounts.set(account.id, account)
     this.transfers.push(...transfers)
     this.events.push(...events)
+    for (const after of resolved) {
+      const index = this.transfers.findIndex((row) => row.id === after.id)
+      if (index < 0 || this.transfers[index]?.status !== 'pending') throw new Error(`transfer ${after.id} resolved but not pending`)
+      this.transfers[index] = after
+    }
     for (const [key, row] of claimed) {
       if (released.has(key)) continue
       const response = saved.get(key)
@@ -160,6 +178,23 @@ export class InMemoryLedgerStore implements UnitOfWork {
     }
     if (lost === 'committed') throw new StoreOutcomeUnknown('test: the commit answer was lost (committed)')
     return result
+  }
+
+  /** Committed transfers, through the read port. */
+  readonly transferRecords: TransferRecords = {
+    find: async (id) => this.transfers.find((row) => row.id === id),
+    listExpired: async (at, limit) =>
+      this.transfers
+        .filter((row) => row.status === 'pending' && row.expiresAt !== null && row.expiresAt <= at)
+        .sort((a, b) => (a.expiresAt?.getTime() ?? 0) - (b.expiresAt?.getTime() ?? 0))
+        .slice(0, limit),
+    lastAt: async (accountId, at) =>
+      this.transfers.findLast(
+        (row) => (row.sourceAccountId === accountId || row.destinationAccountId === accountId) && row.createdAt.getTime() <= at.getTime(),
+      ),
+    listByAccount: async () => {
+      throw new Error('not used by these tests')
+    },
   }
 
   /** Committed accounts, through the read port. */

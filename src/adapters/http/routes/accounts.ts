@@ -1,21 +1,25 @@
+import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { CreateAccount } from '../../../app/create-account.js'
 import type { GetAccount } from '../../../app/get-account.js'
 import type { ListAccountTransfers } from '../../../app/list-account-transfers.js'
 import { isAccountId } from '../../../domain/account.js'
 import type { AccountOpened } from '../../../domain/batch.js'
+import { balanceAfter } from '../../../domain/transfer.js'
+import type { GetBalanceAt } from '../../../app/get-balance-at.js'
 import { Money } from '../../../domain/money.js'
 import { creatorOf, mayDebit, reachable } from '../access.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
 import { IDEMPOTENCY_DESCRIPTION, IdempotencyHeaders, idempotencyOf, sendSaved } from '../idempotency.js'
 import { RequestError } from '../problems.js'
 import { AUTHENTICATED, EVERY_ROUTE, JSON_BODY, json, READS_DATABASE, responses, WRITES_DATABASE } from '../responses.js'
-import { AccountIdParams, AccountView, CreateAccountBody, HistoryQuery, HistoryView } from '../schemas.js'
+import { AccountIdParams, AccountQuery, AccountView, BalanceAtView, CreateAccountBody, HistoryQuery, HistoryView } from '../schemas.js'
 import { toAccountView, toTransferView } from '../views.js'
 
 export interface AccountRoutesOptions {
   createAccount: CreateAccount
   getAccount: GetAccount
+  getBalanceAt: GetBalanceAt
   listAccountTransfers: ListAccountTransfers
 }
 
@@ -68,11 +72,18 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       config: { scope: 'accounts:read' },
       schema: {
         operationId: 'getAccount',
-        summary: 'Read an account balance',
+        summary: 'Read an account balance, now or as of an instant',
+        description: 'With `at`: the posted balance as of that instant, from the history (one indexed lookup); 404 before the account existed.',
         tags: ['accounts'],
         params: AccountIdParams,
+        querystring: AccountQuery,
         response: responses({
-          success: { 200: json('The account and its balance, which includes every acknowledged transfer', AccountView) },
+          success: {
+            200: json(
+              'Now: the account, its balances and pending totals, which include every acknowledged transfer; with `at`: its posted balance then',
+              Type.Union([AccountView, BalanceAtView]),
+            ),
+          },
           codes: [...EVERY_ROUTE, ...AUTHENTICATED, ...READS_DATABASE, 'ACCOUNT_NOT_FOUND'],
         }),
       },
@@ -80,7 +91,10 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     async (request) => {
       const accountId = parseAccountIdParam(request.params.account_id)
       reachable(request, accountId)
-      return toAccountView(await options.getAccount(accountId))
+      const { at } = request.query
+      if (at === undefined) return toAccountView(await options.getAccount(accountId))
+      const balance = await options.getBalanceAt(accountId, new Date(at))
+      return { account_id: accountId, balance: balance.balance.toString(), at: balance.at.toISOString() }
     },
   )
 
@@ -107,7 +121,11 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       const { limit = '50', cursor } = request.query
       const page = await options.listAccountTransfers(accountId, Number(limit), cursor === undefined ? undefined : decodeCursor(cursor))
       return {
-        items: page.items.map(({ transfer, direction }) => ({ ...toTransferView(transfer), direction })),
+        items: page.items.map(({ transfer, direction }) => ({
+          ...toTransferView(transfer),
+          direction,
+          balance_after: balanceAfter(transfer, accountId)?.toString() ?? null,
+        })),
         next_cursor: page.next ? encodeCursor(page.next) : null,
       }
     },
