@@ -6,6 +6,7 @@ import { MariadbAccountRecords } from './adapters/mariadb/account-records.js'
 import { MariadbApiKeyRecords } from './adapters/mariadb/api-key-records.js'
 import { databaseServers, ensureDatabase, openDatabase, openPool } from './adapters/mariadb/database.js'
 import { MariadbIdempotencyRecords } from './adapters/mariadb/idempotency-records.js'
+import type { OnFailover } from './adapters/mariadb/failover-pool.js'
 import { migrateToLatest } from './adapters/mariadb/migrate.js'
 import { MariadbReadiness } from './adapters/mariadb/readiness.js'
 import type { Database } from './adapters/mariadb/tables.js'
@@ -19,6 +20,7 @@ import { RedisTokenBuckets } from './adapters/redis/redis-token-buckets.js'
 import { logCacheAtStart } from './adapters/redis/start-log.js'
 import { apiKeySecrets } from './adapters/system/api-key-secrets.js'
 import { systemClock } from './adapters/system/clock.js'
+import { withDeadline } from './adapters/system/deadline.js'
 import { InFlight } from './adapters/system/in-flight.js'
 import { LocalTokenBuckets } from './adapters/system/local-token-buckets.js'
 import { every } from './adapters/system/schedule.js'
@@ -42,7 +44,7 @@ import { sweepIdempotencyKeys } from './app/sweep-idempotency-keys.js'
 import { transferFunds } from './app/transfer-funds.js'
 import type { Config } from './config.js'
 import type { AccountRecords } from './ports/account-records.js'
-import type { ApiKey } from './ports/api-keys.js'
+import type { ApiKey, ApiKeyRecords } from './ports/api-keys.js'
 import type { RatePolicy } from './ports/token-buckets.js'
 import type { UnitOfWork } from './ports/unit-of-work.js'
 
@@ -97,19 +99,30 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   closers.push(() => metrics.close())
   const metered = meteredUseCases(metrics)
 
-  // One pool: reads go through kysely, transactions through the unit of work. With several
-  // servers in DATABASE_URL it moves to the next when its server goes away, and says so.
+  // Two pools of DB_POOL_SIZE: transactions through the unit of work, reads through kysely, so that
+  // writes waiting for locked rows cannot take the connections reads need. With several servers
+  // in DATABASE_URL each moves to the next when its server goes away, and says so.
   const servers = databaseServers(config.database)
-  const pool = openPool(config.database, metrics.pool, ({ from, to, reason }) =>
+  const onFailover: OnFailover = ({ from, to, reason }) =>
     logger.warn(
       { from: servers[from], to: servers[to], reason: reason instanceof Error ? reason.message : String(reason) },
       `database ${servers[from]} failed; moving to ${servers[to]} (DATABASE_URL)`,
-    ),
-  )
-  const db = openDatabase(config.database, pool)
+    )
+  const { workMs, keyCheckMs } = config.deadline
+  const pool = openPool(config.database, metrics.pool, onFailover)
+  closers.push(() => new Promise<unknown>((resolve) => pool.end(resolve)).then(() => {}))
+  const readPool = openPool(within(config.database, workMs), metrics.pool, onFailover, 'reads')
+  const db = openDatabase(config.database, readPool)
   closers.push(async () => {
     await db.destroy()
-    await new Promise((resolve) => pool.end(resolve))
+    await new Promise((resolve) => readPool.end(resolve))
+  })
+  // Readiness probes one connection of their own, bounded like the probe (about 1 s).
+  const probePool = openPool({ ...within(config.database, READINESS_MS), poolSize: 1, queueLimit: 10 })
+  const probeDb = openDatabase(config.database, probePool)
+  closers.push(async () => {
+    await probeDb.destroy()
+    await new Promise((resolve) => probePool.end(resolve))
   })
 
   // Redis being down at start is fine: reads fall through to MariaDB until it connects.
@@ -124,20 +137,20 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   logCacheAtStart(redis, logger, config.cache && describeRedis(parseRedisUrl(config.cache.url)))
 
   // API keys are read through a pool of their own: a saturated write path must not lock callers out.
-  const keyPool = openPool({ ...config.database, poolSize: 2 })
+  const keyPool = openPool({ ...within(config.database, keyCheckMs), poolSize: 2 })
   const keyDb = openDatabase(config.database, keyPool)
   closers.push(async () => {
     await keyDb.destroy()
     await new Promise((resolve) => keyPool.end(resolve))
   })
-  const keyRecords = new MariadbApiKeyRecords(keyDb)
+  const keyRecords = withinDeadlineRecords(new MariadbApiKeyRecords(keyDb), keyCheckMs)
   const { access } = config
   const buckets =
     redis && config.cache ? new RedisTokenBuckets(redis, { keyPrefix: config.cache.keyPrefix, logger }) : new LocalTokenBuckets()
   logAccessAtStart(config, Boolean(redis), logger)
 
   const accountCache = cache ?? disabledCache
-  const unitOfWork = new MariadbUnitOfWork(pool)
+  const unitOfWork = new MariadbUnitOfWork(pool, { lockWaitSeconds: config.database.lockWaitTimeoutSeconds })
   const accounts = (decorate.accountRecords ?? same)(new MariadbAccountRecords(db))
   const records = new MariadbIdempotencyRecords(db)
   const transfers = new MariadbTransferRecords(db)
@@ -153,6 +166,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     // Lock waits: 3 attempts of DB_LOCK_WAIT_TIMEOUT_S each. Deadlocks and certification conflicts wait
     // for no lock, so they get a budget of their own, paced by jitter that doubles up to 250 ms.
     retry: { attempts: 3, conflictAttempts: config.conflictAttempts, baseDelayMs: 20, maxDelayMs: 250 },
+    deadlineMs: workMs,
     observe: (report) => {
       batches.record(report)
       metrics.batches.record(report)
@@ -162,11 +176,11 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   // Each use case runs in a span of its own; the statements and commands it issues are its children.
   const server = await buildServer({
     createAccount: inFlight.track(metered.createAccount(inSpan.createAccount(createAccount({ ledger })))),
-    getAccount: inFlight.track(inSpan.getAccount(getAccount({ accounts, cache: accountCache }))),
+    getAccount: withDeadline(workMs, inFlight.track(inSpan.getAccount(getAccount({ accounts, cache: accountCache })))),
     transferFunds: inFlight.track(metered.transferFunds(inSpan.transferFunds(transferFunds({ ledger, ids: new UuidV7Generator() })))),
-    getTransfer: inFlight.track(inSpan.getTransfer(getTransfer({ transfers }))),
-    listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),
-    readiness: new MariadbReadiness(db),
+    getTransfer: withDeadline(workMs, inFlight.track(inSpan.getTransfer(getTransfer({ transfers })))),
+    listAccountTransfers: withDeadline(workMs, inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers })))),
+    readiness: new MariadbReadiness(probeDb, READINESS_MS),
     access: {
       authenticate: access.auth
         ? authenticator({ records: keyRecords, secrets: apiKeySecrets, clock: systemClock, lifetimeMs: access.keyCacheMs })
@@ -215,6 +229,29 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
 }
 
 const same = <T>(port: T): T => port
+
+/** How long a readiness probe waits for MariadbReadiness's answer. */
+const READINESS_MS = 1000
+
+/** Pool settings whose waits for a connection and for an answer fit in `ms`. */
+function within(settings: Config['database'], ms: number): Config['database'] {
+  return {
+    ...settings,
+    connectTimeoutMs: Math.min(settings.connectTimeoutMs, ms),
+    acquireTimeoutMs: Math.min(settings.acquireTimeoutMs, ms),
+    queryTimeoutMs: Math.min(settings.queryTimeoutMs, ms),
+  }
+}
+
+/** API key lookups answered within `ms` (StoreUnavailable past it), so that checking a key fits the request deadline. */
+function withinDeadlineRecords(records: MariadbApiKeyRecords, ms: number): ApiKeyRecords {
+  return {
+    find: withDeadline(ms, (id: string) => records.find(id)),
+    insert: (key) => records.insert(key),
+    list: () => records.list(),
+    revoke: (id, at) => records.revoke(id, at),
+  }
+}
 
 const describeRate = (policy: RatePolicy | undefined) => (policy ? `${policy.perSecond}/s, burst ${policy.burst}` : 'off')
 

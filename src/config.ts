@@ -22,6 +22,12 @@ export interface Config {
   readonly batching: Readonly<{ maxSize: number; maxInFlight: number }>
   /** Transactions one batch may spend on deadlocks and certification conflicts (Galera) before its requests are answered 503. */
   readonly conflictAttempts: number
+  /**
+   * Every request is answered within `totalMs` of its handling: `keyCheckMs` of it for reading
+   * its API key when that is not cached, the rest (`workMs`) for its reads or its write, waits
+   * for connections, locks and retries included.
+   */
+  readonly deadline: Readonly<{ totalMs: number; keyCheckMs: number; workMs: number }>
   /** Longest wait for in-flight requests on SIGTERM/SIGINT before the process exits anyway. */
   readonly shutdownTimeoutMs: number
   readonly access: Readonly<AccessConfig>
@@ -137,6 +143,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxInFlight: integer('BATCH_MAX_IN_FLIGHT', 2, 1, 100),
     }),
     conflictAttempts: integer('BATCH_CONFLICT_ATTEMPTS', 20, 1, 100),
+    deadline: requestDeadline(integer('REQUEST_DEADLINE_MS', 5000, 1000, 600_000)),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     access: Object.freeze({
       auth: oneOf('AUTH', 'on', ['on', 'off']) === 'on',
@@ -151,4 +158,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new StartupFailure(`Invalid configuration: ${problems.join('; ')}`, { failed: 'configuration', variable: variables })
   }
   return Object.freeze(config)
+}
+
+/** The request deadline split between the API key's check (a fifth, at most 1 s) and the work. */
+function requestDeadline(totalMs: number): Config['deadline'] {
+  const keyCheckMs = Math.min(1000, Math.floor(totalMs / 5))
+  return Object.freeze({ totalMs, keyCheckMs, workMs: totalMs - keyCheckMs })
 }

@@ -61,6 +61,13 @@ export interface LedgerDeps {
   retentionMs: number
   batching: BatchLimits
   retry: RetryPolicy
+  /**
+   * How long a command may take, from its submission to its answer, waits for a turn, a
+   * connection, locks and retries included; past it, it is answered StoreUnavailable (nothing
+   * changed) or, if its COMMIT was under way, StoreOutcomeUnknown. Without it, only the unit of
+   * work's own bounds apply.
+   */
+  deadlineMs?: number
   observe?: (report: BatchReport) => void
 }
 
@@ -104,11 +111,18 @@ export function createLedger(deps: LedgerDeps): Ledger {
     deps.observe?.(report)
   }
 
-  const write = async (submissions: readonly Submission[], attempt: number, mode: LockMode, report: BatchReport): Promise<void> => {
+  const write = async (all: readonly Submission[], attempt: number, mode: LockMode, report: BatchReport): Promise<void> => {
+    const submissions = withinDeadline(all)
+    if (submissions.length === 0) return
     report.transactions++
     let written: Awaited<ReturnType<typeof writeBatch>>
     try {
-      written = await deps.unitOfWork.run((tx) => writeBatch(tx, submissions, mode, deps))
+      // The earliest deadline of the batch bounds its transaction.
+      const deadline = Math.min(...submissions.map((submission) => submission.deadline ?? Number.POSITIVE_INFINITY))
+      written = await deps.unitOfWork.run(
+        (tx) => writeBatch(tx, submissions, mode, deps),
+        Number.isFinite(deadline) ? { deadline } : {},
+      )
     } catch (error) {
       return recover(submissions, attempt, mode, report, error)
     }
@@ -157,14 +171,14 @@ export function createLedger(deps: LedgerDeps): Ledger {
         return
       }
       const budget = error.reason === 'lock-wait' ? deps.retry.attempts : Math.max(deps.retry.attempts, deps.retry.conflictAttempts ?? 0)
-      if (attempt >= budget) {
+      if (attempt >= budget || timeLeft(submissions) < MIN_TIME_LEFT_MS) {
         for (const submission of submissions) submission.reject(stillLocked(attempt, error))
         return
       }
       if (error.reason === 'lock-wait') return write(submissions, attempt + 1, submissions.length > 1 ? 'skip-busy' : 'wait', report)
       // Full jitter, so the transactions that collided do not collide again in step.
       const delayMs = Math.min(deps.retry.baseDelayMs * 2 ** (attempt - 1), deps.retry.maxDelayMs ?? Number.POSITIVE_INFINITY)
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * delayMs))
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Math.random() * delayMs, timeLeft(submissions))))
       return write(submissions, attempt + 1, mode, report)
     }
     if (submissions.length === 1) {
@@ -176,19 +190,31 @@ export function createLedger(deps: LedgerDeps): Ledger {
     for (const submission of submissions) await write([submission], attempt, mode, report)
   }
 
+  /** The submissions with time left; the others are answered now, before anything runs for them. */
+  const withinDeadline = (submissions: readonly Submission[]): Submission[] => {
+    const now = performance.now()
+    const live = submissions.filter((submission) => submission.deadline === undefined || submission.deadline - now >= MIN_TIME_LEFT_MS)
+    for (const submission of submissions) {
+      if (!live.includes(submission)) submission.reject(new StoreUnavailable('The request deadline passed before the database took the write', { reason: 'overloaded' }))
+    }
+    return live
+  }
+
   const batcher = new Batcher(execute, deps.batching)
-  const enqueue = (command: Command, idempotency: Idempotency<Applied> | undefined) =>
+  const enqueue = (command: Command, idempotency: Idempotency<Applied> | undefined, deadline: number | undefined) =>
     new Promise<Settled<Applied>>((resolve, reject) => {
-      const submission: Submission = { command, idempotency, context: deps.scope.capture(), resolve, reject }
-      if (!batcher.offer(submission)) reject(new StoreUnavailable('Too many writes are waiting for the database'))
+      const submission: Submission = { command, idempotency, context: deps.scope.capture(), resolve, reject, ...(deadline === undefined ? {} : { deadline }) }
+      if (!batcher.offer(submission)) reject(new StoreUnavailable('Too many writes are waiting for the database', { reason: 'overloaded' }))
     })
 
   // Keys with a request queued or running in this process; a second request with one waits its turn.
   const running = new Map<string, Promise<unknown>>()
   const submit = async (command: Command, idempotency?: Idempotency<Applied>): Promise<Settled<Applied>> => {
-    if (!idempotency) return enqueue(command, undefined)
+    const deadline = deps.deadlineMs === undefined ? undefined : performance.now() + deps.deadlineMs
+    if (!idempotency) return enqueue(command, undefined, deadline)
+    // The request it waits for has an earlier deadline, so this wait is bounded too.
     for (let held = running.get(idempotency.key); held; held = running.get(idempotency.key)) await held.catch(() => {})
-    const settled = enqueue(command, idempotency)
+    const settled = enqueue(command, idempotency, deadline)
     running.set(idempotency.key, settled)
     try {
       return await settled
@@ -201,5 +227,13 @@ export function createLedger(deps: LedgerDeps): Ledger {
 }
 
 function stillLocked(attempts: number, cause?: unknown): StoreUnavailable {
-  return new StoreUnavailable(`Lock conflict persisted after ${attempts} attempts`, { cause })
+  return new StoreUnavailable(`Lock conflict persisted after ${attempts} attempts`, { cause, reason: 'contended' })
+}
+
+/** Below this, a transaction could not even be sent and answered: the submission is answered at once. */
+const MIN_TIME_LEFT_MS = 20
+
+/** Milliseconds until the earliest deadline of `submissions` (infinite without one). */
+function timeLeft(submissions: readonly Submission[]): number {
+  return Math.min(...submissions.map((submission) => (submission.deadline ?? Number.POSITIVE_INFINITY) - performance.now()))
 }

@@ -18,6 +18,8 @@ export interface Submission {
   readonly idempotency: Idempotency<Applied> | undefined
   /** The submitter's context (see BatchScope). */
   readonly context: unknown
+  /** A `performance.now()` instant by which the submission is answered, if it has one. */
+  readonly deadline?: number
   resolve(settled: Settled<Applied>): void
   reject(error: unknown): void
 }
