@@ -111,9 +111,11 @@ export function createLedger(deps: LedgerDeps): Ledger {
     deps.observe?.(report)
   }
 
-  const write = async (all: readonly Submission[], attempt: number, mode: LockMode, report: BatchReport): Promise<void> => {
+  const write = async (all: readonly Submission[], attempt: number, wanted: LockMode, report: BatchReport): Promise<void> => {
     const submissions = withinDeadline(all)
     if (submissions.length === 0) return
+    // Too little time left to wait for a lock: take what is free, and answer the rest as still locked.
+    const mode = timeLeft(submissions) < LOCK_WAIT_MIN_MS ? 'skip-busy' : wanted
     report.transactions++
     let written: Awaited<ReturnType<typeof writeBatch>>
     try {
@@ -140,7 +142,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
     void deps.cache.put(written.accounts).then(answer, answer)
     if (written.setAside.length === 0) return
     report.setAside += written.setAside.length
-    if (attempt < deps.retry.attempts) return write(written.setAside, attempt + 1, 'wait', report)
+    if (attempt < deps.retry.attempts && timeLeft(written.setAside) >= LOCK_WAIT_MIN_MS) return write(written.setAside, attempt + 1, 'wait', report)
     for (const submission of written.setAside) submission.reject(stillLocked(attempt))
   }
 
@@ -171,7 +173,9 @@ export function createLedger(deps: LedgerDeps): Ledger {
         return
       }
       const budget = error.reason === 'lock-wait' ? deps.retry.attempts : Math.max(deps.retry.attempts, deps.retry.conflictAttempts ?? 0)
-      if (attempt >= budget || timeLeft(submissions) < MIN_TIME_LEFT_MS) {
+      // A lone request retries waiting for its lock again, which needs a whole second.
+      const needed = error.reason === 'lock-wait' && submissions.length === 1 ? LOCK_WAIT_MIN_MS : MIN_TIME_LEFT_MS
+      if (attempt >= budget || timeLeft(submissions) < needed) {
         for (const submission of submissions) submission.reject(stillLocked(attempt, error))
         return
       }
@@ -232,6 +236,11 @@ function stillLocked(attempts: number, cause?: unknown): StoreUnavailable {
 
 /** Below this, a transaction could not even be sent and answered: the submission is answered at once. */
 const MIN_TIME_LEFT_MS = 20
+/**
+ * A lock wait is whole seconds (innodb_lock_wait_timeout), and the unit of work keeps 200 ms of
+ * the deadline to spare: with less left than this, a wait for a lock would only run out.
+ */
+const LOCK_WAIT_MIN_MS = 1200
 
 /** Milliseconds until the earliest deadline of `submissions` (infinite without one). */
 function timeLeft(submissions: readonly Submission[]): number {
