@@ -131,7 +131,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   if (redis && config.cache) {
     redis.on('error', () => {}) // reported, rate-limited, by the cache; ioredis reconnects by itself
     closers.push(() => redis.disconnect())
-    cache = new RedisAccountCache(redis, { ...config.cache, logger, metrics: metrics.cache })
+    cache = new RedisAccountCache(redis, { ...config.cache, logger, metrics: metrics.cache, clearOnConnect: true })
     closers.push(() => cache?.close())
   }
   logCacheAtStart(redis, logger, config.cache && describeRedis(parseRedisUrl(config.cache.url)))

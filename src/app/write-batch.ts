@@ -36,7 +36,7 @@ export interface Written {
   readonly results: Map<Submission, { settled: Settled<Applied> } | { error: unknown }>
   /** Submissions left for another transaction: their accounts were busy. */
   readonly setAside: readonly Submission[]
-  /** Every account the transaction changed, in its final state. */
+  /** Every account the transaction changed, in its final state, and those of its replays as it found them. */
   readonly accounts: readonly Account[]
 }
 
@@ -74,7 +74,10 @@ export async function writeBatch(
   }
 
   let runnable = submissions.filter((submission) => !results.has(submission))
-  const ids = runnable.flatMap((submission) => accountsOf(submission.command))
+  // A replay's accounts are locked and read too, to refresh the cache: the refresh that followed
+  // the first COMMIT may have been lost with its process.
+  const replayed = [...results].flatMap(([submission, result]) => ('settled' in result ? accountsOf(submission.command) : []))
+  const ids = [...runnable.flatMap((submission) => accountsOf(submission.command)), ...replayed]
   let locked: Map<number, Account>
   let setAside: Submission[] = []
   if (mode === 'wait') {
@@ -114,7 +117,12 @@ export async function writeBatch(
   tx.transfers.insert(transfers)
   tx.idempotencyKeys.save(saved)
   tx.idempotencyKeys.release(released)
-  return { results, setAside, accounts: batch.changes.map((change) => change.after) }
+  const changed = new Map(batch.changes.map((change) => [change.after.id, change.after]))
+  for (const id of replayed) {
+    const account = locked.get(id)
+    if (account && !changed.has(id)) changed.set(id, account)
+  }
+  return { results, setAside, accounts: [...changed.values()] }
 }
 
 /** Applied outcomes are always kept with their key; refusals when the error registry says so. */
