@@ -192,6 +192,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     docs: access.docs,
     logger,
     extensions: [traceRequests, metrics.http.measure],
+    limits: config.http,
   })
 
   // Once it listens (a start that fails says only why): warn when no key could get in.
