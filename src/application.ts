@@ -7,6 +7,7 @@ import { MariadbApiKeyRecords } from './adapters/mariadb/api-key-records.js'
 import { databaseServers, ensureDatabase, openDatabase, openPool } from './adapters/mariadb/database.js'
 import { MariadbIdempotencyRecords } from './adapters/mariadb/idempotency-records.js'
 import type { OnFailover } from './adapters/mariadb/failover-pool.js'
+import { type DurabilityFinding, durabilityFindings, readDurability } from './adapters/mariadb/durability.js'
 import { migrateToLatest } from './adapters/mariadb/migrate.js'
 import { MariadbReadiness } from './adapters/mariadb/readiness.js'
 import type { Database } from './adapters/mariadb/tables.js'
@@ -19,6 +20,7 @@ import { describeRedis, parseRedisUrl } from './adapters/redis/redis-url.js'
 import { RedisTokenBuckets } from './adapters/redis/redis-token-buckets.js'
 import { logCacheAtStart } from './adapters/redis/start-log.js'
 import { apiKeySecrets } from './adapters/system/api-key-secrets.js'
+import { StartupFailure } from './adapters/system/start-up-failures.js'
 import { systemClock } from './adapters/system/clock.js'
 import { withDeadline } from './adapters/system/deadline.js'
 import { InFlight } from './adapters/system/in-flight.js'
@@ -83,6 +85,31 @@ export async function migrateDatabase(config: Config): Promise<string[]> {
     })()
   } finally {
     await db.destroy()
+  }
+}
+
+/**
+ * Checks that MariaDB keeps what it acknowledges (see durabilityFindings): logs each finding, and
+ * throws a StartupFailure for those that lose commits on a crash unless DB_DURABILITY=relaxed.
+ */
+export async function checkDurability(config: Config, logger: Logger): Promise<void> {
+  const db = openDatabase(config.database)
+  let findings: DurabilityFinding[]
+  try {
+    findings = durabilityFindings(await readDurability(db))
+  } finally {
+    await db.destroy()
+  }
+  const refused = findings.filter((finding) => finding.severity === 'refuse')
+  for (const finding of findings) {
+    if (finding.severity === 'warn' || config.durability === 'relaxed') logger.warn({ durability: config.durability }, `MariaDB durability: ${finding.message}`)
+  }
+  if (refused.length > 0 && config.durability === 'strict') {
+    throw new StartupFailure(
+      `cannot start: MariaDB can lose acknowledged transfers: ${refused.map((finding) => finding.message).join('; ')}. ` +
+        'Fix the server, or set DB_DURABILITY=relaxed to start anyway',
+      { failed: 'durability', variable: 'DB_DURABILITY' },
+    )
   }
 }
 

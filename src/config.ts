@@ -29,6 +29,8 @@ export interface Config {
    * for connections, locks and retries included.
    */
   readonly deadline: Readonly<{ totalMs: number; keyCheckMs: number; workMs: number }>
+  /** `strict`: the service refuses to start on a MariaDB that can lose acknowledged commits; `relaxed`: it warns. */
+  readonly durability: 'strict' | 'relaxed'
   /** Bounds on clients: slow, idle or too many (see HttpLimits). */
   readonly http: Readonly<HttpLimits>
   /** Longest wait for in-flight requests on SIGTERM/SIGINT before the process exits anyway. */
@@ -147,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     conflictAttempts: integer('BATCH_CONFLICT_ATTEMPTS', 20, 1, 100),
     deadline: requestDeadline(integer('REQUEST_DEADLINE_MS', 5000, 1000, 600_000)),
+    durability: oneOf('DB_DURABILITY', 'strict', ['strict', 'relaxed']),
     http: Object.freeze({
       headersTimeoutMs: integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
       requestTimeoutMs: integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),

@@ -2,7 +2,7 @@ import { pino } from 'pino'
 import { keysCommand } from './adapters/cli/keys-command.js'
 import { databaseFailure, exitOnStartupFailure, listenFailure } from './adapters/system/start-up-failures.js'
 import { connectTelemetry } from './adapters/telemetry/sdk.js'
-import { buildApplication, migrateDatabase, openKeyAdmin } from './application.js'
+import { buildApplication, checkDurability, migrateDatabase, openKeyAdmin } from './application.js'
 import { loadConfig } from './config.js'
 
 /** The process: configuration, logs and telemetry, then the application, then signals. */
@@ -20,6 +20,7 @@ async function main(command: string | undefined): Promise<void> {
   }
   if (command !== undefined) throw new Error(`Unknown command "${command}"; expected none, "migrate" or "keys"`)
 
+  await checkDurability(config, logger)
   const app = await buildApplication(config, { logger })
 
   const shutdown = async (signal: string): Promise<void> => {
