@@ -160,6 +160,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     closers.push(() => redis.disconnect())
     cache = new RedisAccountCache(redis, { ...config.cache, logger, metrics: metrics.cache, clearOnConnect: true })
     closers.push(() => cache?.close())
+    await cache.serving(config.cache.connectTimeoutMs)
   }
   logCacheAtStart(redis, logger, config.cache && describeRedis(parseRedisUrl(config.cache.url)))
 

@@ -88,7 +88,8 @@ export interface LedgerDeps {
  * second finds the first's answer committed (a replay) or the key free again.
  */
 export function createLedger(deps: LedgerDeps): Ledger {
-  const execute = async (batch: Submission[]): Promise<void> => {
+  /** One batch from its lane: its first transaction is attempt `attempt`, in `mode`. */
+  const execute = async (batch: Submission[], attempt: number, mode: LockMode): Promise<void> => {
     const report: BatchReport = {
       size: batch.length,
       transactions: 0,
@@ -101,7 +102,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
     try {
       await deps.scope.enter(
         batch.map((submission) => submission.context),
-        () => write(batch, 1, 'wait', report),
+        () => write(batch, attempt, mode, report),
       )
     } catch (error) {
       // A bug, not an outcome: nobody may wait forever for it. Settled submissions ignore this.
@@ -142,8 +143,14 @@ export function createLedger(deps: LedgerDeps): Ledger {
     void deps.cache.put(written.accounts).then(answer, answer)
     if (written.setAside.length === 0) return
     report.setAside += written.setAside.length
-    if (attempt < deps.retry.attempts && timeLeft(written.setAside) >= LOCK_WAIT_MIN_MS) return write(written.setAside, attempt + 1, 'wait', report)
-    for (const submission of written.setAside) submission.reject(stillLocked(attempt))
+    if (attempt >= deps.retry.attempts || timeLeft(written.setAside) < LOCK_WAIT_MIN_MS) {
+      for (const submission of written.setAside) submission.reject(stillLocked(attempt))
+      return
+    }
+    // They wait for their accounts in a lane of their own, so that this batch's slot is free at once.
+    for (const submission of written.setAside) {
+      if (!waiting.offer(submission)) submission.reject(new StoreUnavailable('Too many writes are waiting for locked accounts', { reason: 'contended' }))
+    }
   }
 
   const recover = async (
@@ -204,7 +211,12 @@ export function createLedger(deps: LedgerDeps): Ledger {
     return live
   }
 
-  const batcher = new Batcher(execute, deps.batching)
+  // Two lanes. A batch first locks only the accounts no other transaction holds (SKIP LOCKED), so
+  // that an account locked elsewhere, even for long, never holds up a batch that carries it: the
+  // requests that need a busy account are set aside into the waiting lane, whose batches wait for
+  // their locks (attempt 2, then the rules of recover). Each lane has its own slots.
+  const batcher = new Batcher((batch: Submission[]) => execute(batch, 1, 'skip-busy'), deps.batching)
+  const waiting = new Batcher((batch: Submission[]) => execute(batch, 2, 'wait'), deps.batching)
   const enqueue = (command: Command, idempotency: Idempotency<Applied> | undefined, deadline: number | undefined) =>
     new Promise<Settled<Applied>>((resolve, reject) => {
       const submission: Submission = { command, idempotency, context: deps.scope.capture(), resolve, reject, ...(deadline === undefined ? {} : { deadline }) }

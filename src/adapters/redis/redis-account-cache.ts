@@ -79,9 +79,13 @@ export class RedisAccountCache implements AccountCache {
     }
   }
 
-  /** Whether reads are served from Redis yet (false until the start-up clear is done). */
-  get serving(): boolean {
-    return this.trusted
+  /**
+   * Resolves once reads are served from Redis (the start-up clear is done), or after `withinMs`
+   * (Redis unreachable: the service starts all the same, and clears once it connects).
+   */
+  async serving(withinMs: number): Promise<void> {
+    const until = performance.now() + withinMs
+    while (!this.trusted && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 10))
   }
 
   key(id: AccountId): string {
