@@ -160,9 +160,10 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     closers.push(() => redis.disconnect())
     cache = new RedisAccountCache(redis, { ...config.cache, logger, metrics: metrics.cache, clearOnConnect: true })
     closers.push(() => cache?.close())
-    await cache.serving(config.cache.connectTimeoutMs)
   }
   logCacheAtStart(redis, logger, config.cache && describeRedis(parseRedisUrl(config.cache.url)))
+  // After the start-up log listens for the connection: reads come from Redis once it is cleared.
+  if (cache && config.cache) await cache.serving(config.cache.connectTimeoutMs)
 
   // API keys are read through a pool of their own: a saturated write path must not lock callers out.
   const keyPool = openPool({ ...within(config.database, keyCheckMs), poolSize: 2 })
