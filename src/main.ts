@@ -3,7 +3,7 @@ import { auditCommand } from './adapters/cli/audit-command.js'
 import { keysCommand } from './adapters/cli/keys-command.js'
 import { databaseFailure, exitOnStartupFailure, listenFailure } from './adapters/system/start-up-failures.js'
 import { connectTelemetry } from './adapters/telemetry/sdk.js'
-import { buildApplication, migrateDatabase, openAuditor, openKeyAdmin } from './application.js'
+import { buildApplication, checkDurability, migrateDatabase, openAuditor, openKeyAdmin } from './application.js'
 import { loadConfig } from './config.js'
 
 /** The process: configuration, logs and telemetry, then the application, then signals. */
@@ -22,6 +22,7 @@ async function main(command: string | undefined): Promise<void> {
   }
   if (command !== undefined) throw new Error(`Unknown command "${command}"; expected none, "migrate", "keys" or "audit"`)
 
+  await checkDurability(config, logger)
   const app = await buildApplication(config, { logger })
 
   const shutdown = async (signal: string): Promise<void> => {
