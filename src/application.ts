@@ -8,6 +8,8 @@ import { databaseServers, ensureDatabase, openDatabase, openPool } from './adapt
 import { MariadbIdempotencyRecords } from './adapters/mariadb/idempotency-records.js'
 import { MariadbOutboxClaims } from './adapters/mariadb/outbox-claims.js'
 import { MariadbSnapshotReader } from './adapters/mariadb/ledger-snapshot.js'
+import type { OnFailover } from './adapters/mariadb/failover-pool.js'
+import { type DurabilityFinding, durabilityFindings, readDurability } from './adapters/mariadb/durability.js'
 import { migrateToLatest } from './adapters/mariadb/migrate.js'
 import { MariadbReadiness } from './adapters/mariadb/readiness.js'
 import type { Database } from './adapters/mariadb/tables.js'
@@ -21,7 +23,9 @@ import { describeRedis, parseRedisUrl } from './adapters/redis/redis-url.js'
 import { RedisTokenBuckets } from './adapters/redis/redis-token-buckets.js'
 import { logCacheAtStart } from './adapters/redis/start-log.js'
 import { apiKeySecrets } from './adapters/system/api-key-secrets.js'
+import { StartupFailure } from './adapters/system/start-up-failures.js'
 import { systemClock } from './adapters/system/clock.js'
+import { withDeadline } from './adapters/system/deadline.js'
 import { InFlight } from './adapters/system/in-flight.js'
 import { LocalTokenBuckets } from './adapters/system/local-token-buckets.js'
 import { startRelayLoop } from './adapters/system/relay-loop.js'
@@ -52,7 +56,7 @@ import { transferBatch } from './app/transfer-batch.js'
 import { transferFunds } from './app/transfer-funds.js'
 import type { Config, EventsConfig } from './config.js'
 import type { AccountRecords } from './ports/account-records.js'
-import type { ApiKey } from './ports/api-keys.js'
+import type { ApiKey, ApiKeyRecords } from './ports/api-keys.js'
 import type { RatePolicy } from './ports/token-buckets.js'
 import type { UnitOfWork } from './ports/unit-of-work.js'
 
@@ -95,6 +99,31 @@ export async function migrateDatabase(config: Config): Promise<string[]> {
 }
 
 /**
+ * Checks that MariaDB keeps what it acknowledges (see durabilityFindings): logs each finding, and
+ * throws a StartupFailure for those that lose commits on a crash unless DB_DURABILITY=relaxed.
+ */
+export async function checkDurability(config: Config, logger: Logger): Promise<void> {
+  const db = openDatabase(config.database)
+  let findings: DurabilityFinding[]
+  try {
+    findings = durabilityFindings(await readDurability(db))
+  } finally {
+    await db.destroy()
+  }
+  const refused = findings.filter((finding) => finding.severity === 'refuse')
+  for (const finding of findings) {
+    if (finding.severity === 'warn' || config.durability === 'relaxed') logger.warn({ durability: config.durability }, `MariaDB durability: ${finding.message}`)
+  }
+  if (refused.length > 0 && config.durability === 'strict') {
+    throw new StartupFailure(
+      `cannot start: MariaDB can lose acknowledged transfers: ${refused.map((finding) => finding.message).join('; ')}. ` +
+        'Fix the server, or set DB_DURABILITY=relaxed to start anyway',
+      { failed: 'durability', variable: 'DB_DURABILITY' },
+    )
+  }
+}
+
+/**
  * The one place that wires adapters to use cases, used by main.ts and by the e2e tests alike, so
  * that tests run the spans, the in-flight tracking and the shutdown order that production runs.
  */
@@ -107,19 +136,30 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   closers.push(() => metrics.close())
   const metered = meteredUseCases(metrics)
 
-  // One pool: reads go through kysely, transactions through the unit of work. With several
-  // servers in DATABASE_URL it moves to the next when its server goes away, and says so.
+  // Two pools of DB_POOL_SIZE: transactions through the unit of work, reads through kysely, so that
+  // writes waiting for locked rows cannot take the connections reads need. With several servers
+  // in DATABASE_URL each moves to the next when its server goes away, and says so.
   const servers = databaseServers(config.database)
-  const pool = openPool(config.database, metrics.pool, ({ from, to, reason }) =>
+  const onFailover: OnFailover = ({ from, to, reason }) =>
     logger.warn(
       { from: servers[from], to: servers[to], reason: reason instanceof Error ? reason.message : String(reason) },
       `database ${servers[from]} failed; moving to ${servers[to]} (DATABASE_URL)`,
-    ),
-  )
-  const db = openDatabase(config.database, pool)
+    )
+  const { workMs, keyCheckMs } = config.deadline
+  const pool = openPool(config.database, metrics.pool, onFailover)
+  closers.push(() => new Promise<unknown>((resolve) => pool.end(resolve)).then(() => {}))
+  const readPool = openPool(within(config.database, workMs), metrics.pool, onFailover, 'reads')
+  const db = openDatabase(config.database, readPool)
   closers.push(async () => {
     await db.destroy()
-    await new Promise((resolve) => pool.end(resolve))
+    await new Promise((resolve) => readPool.end(resolve))
+  })
+  // Readiness probes one connection of their own, bounded like the probe (about 1 s).
+  const probePool = openPool({ ...within(config.database, READINESS_MS), poolSize: 1, queueLimit: 10 })
+  const probeDb = openDatabase(config.database, probePool)
+  closers.push(async () => {
+    await probeDb.destroy()
+    await new Promise((resolve) => probePool.end(resolve))
   })
 
   // Redis being down at start is fine: reads fall through to MariaDB until it connects.
@@ -128,61 +168,66 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
   if (redis && config.cache) {
     redis.on('error', () => {}) // reported, rate-limited, by the cache; ioredis reconnects by itself
     closers.push(() => redis.disconnect())
-    cache = new RedisAccountCache(redis, { ...config.cache, logger, metrics: metrics.cache })
+    cache = new RedisAccountCache(redis, { ...config.cache, logger, metrics: metrics.cache, clearOnConnect: true })
     closers.push(() => cache?.close())
   }
   logCacheAtStart(redis, logger, config.cache && describeRedis(parseRedisUrl(config.cache.url)))
+  // After the start-up log listens for the connection: reads come from Redis once it is cleared.
+  if (cache && config.cache) await cache.serving(config.cache.connectTimeoutMs)
 
   // API keys are read through a pool of their own: a saturated write path must not lock callers out.
-  const keyPool = openPool({ ...config.database, poolSize: 2 })
+  const keyPool = openPool({ ...within(config.database, keyCheckMs), poolSize: 2 })
   const keyDb = openDatabase(config.database, keyPool)
   closers.push(async () => {
     await keyDb.destroy()
     await new Promise((resolve) => keyPool.end(resolve))
   })
-  const keyRecords = new MariadbApiKeyRecords(keyDb)
+  const keyRecords = withinDeadlineRecords(new MariadbApiKeyRecords(keyDb), keyCheckMs)
   const { access } = config
   const buckets =
     redis && config.cache ? new RedisTokenBuckets(redis, { keyPrefix: config.cache.keyPrefix, logger }) : new LocalTokenBuckets()
   logAccessAtStart(config, Boolean(redis), logger)
 
   const accountCache = cache ?? disabledCache
-  const unitOfWork = new MariadbUnitOfWork(pool)
+  const unitOfWork = new MariadbUnitOfWork(pool, { lockWaitSeconds: config.database.lockWaitTimeoutSeconds })
   const accounts = (decorate.accountRecords ?? same)(new MariadbAccountRecords(db))
   const records = new MariadbIdempotencyRecords(db)
   const transfers = new MariadbTransferRecords(db)
   const batches = new BatchStats()
   closers.push(() => logger.info(batches.summary(), 'write batches'))
+  // One generator for every id, so that those it makes in one process increase.
+  const ids = new UuidV7Generator()
   const ledger = createLedger({
+    ids,
     unitOfWork: (decorate.unitOfWork ?? same)(unitOfWork),
     cache: accountCache,
     clock: systemClock,
     scope: batchSpans,
     retentionMs: config.idempotency.retentionHours * 3_600_000,
     // NATS_URL= turns events off: no outbox row is written at all.
-    events: config.events && new UuidV7Generator(),
+    events: config.events && ids,
     batching: { ...config.batching, queueLimit: config.database.queueLimit },
     // Lock waits: 3 attempts of DB_LOCK_WAIT_TIMEOUT_S each. Deadlocks and certification conflicts wait
     // for no lock, so they get a budget of their own, paced by jitter that doubles up to 250 ms.
     retry: { attempts: 3, conflictAttempts: config.conflictAttempts, baseDelayMs: 20, maxDelayMs: 250 },
+    deadlineMs: workMs,
     observe: (report) => {
       batches.record(report)
       metrics.batches.record(report)
     },
   })
   const inFlight = new InFlight()
-  const ids = new UuidV7Generator()
   // Each use case runs in a span of its own; the statements and commands it issues are its children.
   const server = await buildServer({
     createAccount: inFlight.track(metered.createAccount(inSpan.createAccount(createAccount({ ledger, ids })))),
-    getAccount: inFlight.track(inSpan.getAccount(getAccount({ accounts, cache: accountCache }))),
+    getAccount: withDeadline(workMs, inFlight.track(inSpan.getAccount(getAccount({ accounts, cache: accountCache })))),
     transferFunds: inFlight.track(metered.transferFunds(inSpan.transferFunds(transferFunds({ ledger, ids })))),
-    getTransfer: inFlight.track(inSpan.getTransfer(getTransfer({ transfers }))),
-    getBalanceAt: inFlight.track(inSpan.getBalanceAt(getBalanceAt({ transfers }))),
+    getTransfer: withDeadline(workMs, inFlight.track(inSpan.getTransfer(getTransfer({ transfers })))),
+    getBalanceAt: withDeadline(workMs, inFlight.track(inSpan.getBalanceAt(getBalanceAt({ transfers })))),
     transferBatch: inFlight.track(inSpan.transferBatch(transferBatch({ ledger, ids }))),
     resolvePendingTransfer: inFlight.track(inSpan.resolvePendingTransfer(resolvePendingTransfer({ ledger, transfers, ids }))),
-    listAccountTransfers: inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers }))),
-    readiness: new MariadbReadiness(db),
+    listAccountTransfers: withDeadline(workMs, inFlight.track(inSpan.listAccountTransfers(listAccountTransfers({ accounts, transfers })))),
+    readiness: new MariadbReadiness(probeDb, READINESS_MS),
     access: {
       authenticate: access.auth
         ? authenticator({ records: keyRecords, secrets: apiKeySecrets, clock: systemClock, lifetimeMs: access.keyCacheMs })
@@ -194,6 +239,7 @@ export async function buildApplication(config: Config, { logger, decorate = {} }
     docs: access.docs,
     logger,
     extensions: [traceRequests, metrics.http.measure],
+    limits: config.http,
   })
 
   // Once it listens (a start that fails says only why): warn when no key could get in.
@@ -286,6 +332,29 @@ export function openRelay(database: Config['database'], events: EventsConfig, { 
       await db.destroy()
       await new Promise((resolve) => pool.end(resolve))
     },
+  }
+}
+
+/** How long a readiness probe waits for MariadbReadiness's answer. */
+const READINESS_MS = 1000
+
+/** Pool settings whose waits for a connection and for an answer fit in `ms`. */
+function within(settings: Config['database'], ms: number): Config['database'] {
+  return {
+    ...settings,
+    connectTimeoutMs: Math.min(settings.connectTimeoutMs, ms),
+    acquireTimeoutMs: Math.min(settings.acquireTimeoutMs, ms),
+    queryTimeoutMs: Math.min(settings.queryTimeoutMs, ms),
+  }
+}
+
+/** API key lookups answered within `ms` (StoreUnavailable past it), so that checking a key fits the request deadline. */
+function withinDeadlineRecords(records: MariadbApiKeyRecords, ms: number): ApiKeyRecords {
+  return {
+    find: withDeadline(ms, (id: string) => records.find(id)),
+    insert: (key) => records.insert(key),
+    list: () => records.list(),
+    revoke: (id, at) => records.revoke(id, at),
   }
 }
 

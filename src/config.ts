@@ -1,5 +1,6 @@
 import type { DatabaseSettings } from './adapters/mariadb/database.js'
 import { parseDatabaseUrl } from './adapters/mariadb/database-url.js'
+import type { HttpLimits } from './adapters/http/server.js'
 import type { RedisSettings } from './adapters/redis/client.js'
 import { parseRedisUrl } from './adapters/redis/redis-url.js'
 import { StartupFailure } from './adapters/system/start-up-failures.js'
@@ -24,6 +25,16 @@ export interface Config {
   readonly batching: Readonly<{ maxSize: number; maxInFlight: number }>
   /** Transactions one batch may spend on deadlocks and certification conflicts (Galera) before its requests are answered 503. */
   readonly conflictAttempts: number
+  /**
+   * Every request is answered within `totalMs` of its handling: `keyCheckMs` of it for reading
+   * its API key when that is not cached, the rest (`workMs`) for its reads or its write, waits
+   * for connections, locks and retries included.
+   */
+  readonly deadline: Readonly<{ totalMs: number; keyCheckMs: number; workMs: number }>
+  /** `strict`: the service refuses to start on a MariaDB that can lose acknowledged commits; `relaxed`: it warns. */
+  readonly durability: 'strict' | 'relaxed'
+  /** Bounds on clients: slow, idle or too many (see HttpLimits). */
+  readonly http: Readonly<HttpLimits>
   /** Longest wait for in-flight requests on SIGTERM/SIGINT before the process exits anyway. */
   readonly shutdownTimeoutMs: number
   readonly access: Readonly<AccessConfig>
@@ -171,6 +182,14 @@ export function loadConfig(env: Env = process.env): Config {
       maxInFlight: integer('BATCH_MAX_IN_FLIGHT', 2, 1, 100),
     }),
     conflictAttempts: integer('BATCH_CONFLICT_ATTEMPTS', 20, 1, 100),
+    deadline: requestDeadline(integer('REQUEST_DEADLINE_MS', 5000, 1000, 600_000)),
+    durability: oneOf('DB_DURABILITY', 'strict', ['strict', 'relaxed']),
+    http: Object.freeze({
+      headersTimeoutMs: integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
+      requestTimeoutMs: integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+      keepAliveTimeoutMs: integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 600_000),
+      maxConnections: integer('HTTP_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+    }),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     access: Object.freeze({
       auth: oneOf('AUTH', 'on', ['on', 'off']) === 'on',
@@ -192,9 +211,19 @@ export function loadConfig(env: Env = process.env): Config {
             pollMs: integer('EVENTS_RELAY_POLL_MS', 50, 1, 60_000),
           }),
   }
+  // Node refuses a request timeout shorter than the headers' one.
+  if (config.http.requestTimeoutMs < config.http.headersTimeoutMs) {
+    problems.push(`HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS (${config.http.headersTimeoutMs})`)
+  }
   if (problems.length > 0) {
     const variables = [...new Set(problems.map((problem) => /^[A-Z_]+/.exec(problem)?.[0] ?? ''))].join(', ')
     throw new StartupFailure(`Invalid configuration: ${problems.join('; ')}`, { failed: 'configuration', variable: variables })
   }
   return Object.freeze(config)
+}
+
+/** The request deadline split between the API key's check (a fifth, at most 1 s) and the work. */
+function requestDeadline(totalMs: number): Config['deadline'] {
+  const keyCheckMs = Math.min(1000, Math.floor(totalMs / 5))
+  return Object.freeze({ totalMs, keyCheckMs, workMs: totalMs - keyCheckMs })
 }

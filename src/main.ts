@@ -3,7 +3,7 @@ import { auditCommand } from './adapters/cli/audit-command.js'
 import { keysCommand } from './adapters/cli/keys-command.js'
 import { databaseFailure, exitOnStartupFailure, listenFailure } from './adapters/system/start-up-failures.js'
 import { connectTelemetry } from './adapters/telemetry/sdk.js'
-import { buildApplication, migrateDatabase, openAuditor, openKeyAdmin, openRelay } from './application.js'
+import { buildApplication, checkDurability, migrateDatabase, openAuditor, openKeyAdmin, openRelay } from './application.js'
 import { createMetrics } from './adapters/telemetry/metrics/index.js'
 import { type Config, loadConfig } from './config.js'
 
@@ -24,6 +24,7 @@ async function main(command: string | undefined): Promise<void> {
   if (command === 'relay') return relay(config, logger, telemetry)
   if (command !== undefined) throw new Error(`Unknown command "${command}"; expected none, "migrate", "relay", "keys" or "audit"`)
 
+  await checkDurability(config, logger)
   const app = await buildApplication(config, { logger })
 
   const shutdown = async (signal: string): Promise<void> => {

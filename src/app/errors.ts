@@ -1,5 +1,5 @@
 import { CodedError, type DomainErrorCode } from '../domain/errors.js'
-import type { StoreErrorCode } from '../ports/errors.js'
+import { StoreUnavailable, type StoreErrorCode, type UnavailableReason } from '../ports/errors.js'
 
 /** The key was used before for a different request. */
 export class IdempotencyKeyReused extends CodedError {
@@ -106,6 +106,25 @@ export const ERRORS: Readonly<Record<ErrorCode, Readonly<ErrorSpec>>> = {
   INTERNAL_ERROR: { status: 500, title: 'Internal error', fault: 'server', kept: false },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable', fault: 'server', kept: false },
   COMMIT_OUTCOME_UNKNOWN: { status: 503, title: 'Outcome unknown', fault: 'server', kept: false },
+}
+
+/**
+ * Seconds a client should wait before retrying a 503 (its `Retry-After`), by what caused it: a
+ * full queue and locked rows clear in about a second; a database that does not answer takes
+ * longer to come back; a lost COMMIT answer is best settled soon by a keyed retry.
+ */
+export const RETRY_AFTER_S: Readonly<Record<UnavailableReason | 'outcome-unknown', number>> = {
+  overloaded: 1,
+  contended: 1,
+  unreachable: 2,
+  'outcome-unknown': 1,
+}
+
+/** The `Retry-After` of an error answered 503, or undefined for any other. */
+export function retryAfterOf(error: unknown): number | undefined {
+  const code = codeOf(error)
+  if (code === undefined || ERRORS[code].status !== 503) return undefined
+  return RETRY_AFTER_S[error instanceof StoreUnavailable ? error.reason : code === 'COMMIT_OUTCOME_UNKNOWN' ? 'outcome-unknown' : 'unreachable']
 }
 
 /** The registered code of `error`, or undefined for anything else (a bug, a driver error…), which is a server fault. */

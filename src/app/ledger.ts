@@ -62,8 +62,21 @@ export interface LedgerDeps {
   retentionMs: number
   /** Ids for the events written to the outbox with each change; undefined: events are off, nothing is written. */
   events?: IdGenerator | undefined
+  /**
+   * Makes the ids of the records as each batch is applied, after its locks: ids that increase
+   * then follow every account's order of application (see `renumbered`). Without it, the ids the
+   * commands carry are kept.
+   */
+  ids?: IdGenerator
   batching: BatchLimits
   retry: RetryPolicy
+  /**
+   * How long a command may take, from its submission to its answer, waits for a turn, a
+   * connection, locks and retries included; past it, it is answered StoreUnavailable (nothing
+   * changed) or, if its COMMIT was under way, StoreOutcomeUnknown. Without it, only the unit of
+   * work's own bounds apply.
+   */
+  deadlineMs?: number
   observe?: (report: BatchReport) => void
 }
 
@@ -84,7 +97,8 @@ export interface LedgerDeps {
  * second finds the first's answer committed (a replay) or the key free again.
  */
 export function createLedger(deps: LedgerDeps): Ledger {
-  const execute = async (batch: Submission[]): Promise<void> => {
+  /** One batch from its lane: its first transaction is attempt `attempt`, in `mode`. */
+  const execute = async (batch: Submission[], attempt: number, mode: LockMode): Promise<void> => {
     const report: BatchReport = {
       size: batch.length,
       transactions: 0,
@@ -97,7 +111,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
     try {
       await deps.scope.enter(
         batch.map((submission) => submission.context),
-        () => write(batch, 1, 'wait', report),
+        () => write(batch, attempt, mode, report),
       )
     } catch (error) {
       // A bug, not an outcome: nobody may wait forever for it. Settled submissions ignore this.
@@ -107,11 +121,20 @@ export function createLedger(deps: LedgerDeps): Ledger {
     deps.observe?.(report)
   }
 
-  const write = async (submissions: readonly Submission[], attempt: number, mode: LockMode, report: BatchReport): Promise<void> => {
+  const write = async (all: readonly Submission[], attempt: number, wanted: LockMode, report: BatchReport): Promise<void> => {
+    const submissions = withinDeadline(all)
+    if (submissions.length === 0) return
+    // Too little time left to wait for a lock: take what is free, and answer the rest as still locked.
+    const mode = timeLeft(submissions) < LOCK_WAIT_MIN_MS ? 'skip-busy' : wanted
     report.transactions++
     let written: Awaited<ReturnType<typeof writeBatch>>
     try {
-      written = await deps.unitOfWork.run((tx) => writeBatch(tx, submissions, mode, deps))
+      // The earliest deadline of the batch bounds its transaction.
+      const deadline = Math.min(...submissions.map((submission) => submission.deadline ?? Number.POSITIVE_INFINITY))
+      written = await deps.unitOfWork.run(
+        (tx) => writeBatch(tx, submissions, mode, deps),
+        Number.isFinite(deadline) ? { deadline } : {},
+      )
     } catch (error) {
       return recover(submissions, attempt, mode, report, error)
     }
@@ -129,8 +152,14 @@ export function createLedger(deps: LedgerDeps): Ledger {
     void deps.cache.put(written.accounts).then(answer, answer)
     if (written.setAside.length === 0) return
     report.setAside += written.setAside.length
-    if (attempt < deps.retry.attempts) return write(written.setAside, attempt + 1, 'wait', report)
-    for (const submission of written.setAside) submission.reject(stillLocked(attempt))
+    if (attempt >= deps.retry.attempts || timeLeft(written.setAside) < LOCK_WAIT_MIN_MS) {
+      for (const submission of written.setAside) submission.reject(stillLocked(attempt))
+      return
+    }
+    // They wait for their accounts in a lane of their own, so that this batch's slot is free at once.
+    for (const submission of written.setAside) {
+      if (!waiting.offer(submission)) submission.reject(new StoreUnavailable('Too many writes are waiting for locked accounts', { reason: 'contended' }))
+    }
   }
 
   const recover = async (
@@ -160,14 +189,16 @@ export function createLedger(deps: LedgerDeps): Ledger {
         return
       }
       const budget = error.reason === 'lock-wait' ? deps.retry.attempts : Math.max(deps.retry.attempts, deps.retry.conflictAttempts ?? 0)
-      if (attempt >= budget) {
+      // A lone request retries waiting for its lock again, which needs a whole second.
+      const needed = error.reason === 'lock-wait' && submissions.length === 1 ? LOCK_WAIT_MIN_MS : MIN_TIME_LEFT_MS
+      if (attempt >= budget || timeLeft(submissions) < needed) {
         for (const submission of submissions) submission.reject(stillLocked(attempt, error))
         return
       }
       if (error.reason === 'lock-wait') return write(submissions, attempt + 1, submissions.length > 1 ? 'skip-busy' : 'wait', report)
       // Full jitter, so the transactions that collided do not collide again in step.
       const delayMs = Math.min(deps.retry.baseDelayMs * 2 ** (attempt - 1), deps.retry.maxDelayMs ?? Number.POSITIVE_INFINITY)
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * delayMs))
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Math.random() * delayMs, timeLeft(submissions))))
       return write(submissions, attempt + 1, mode, report)
     }
     if (submissions.length === 1) {
@@ -179,19 +210,36 @@ export function createLedger(deps: LedgerDeps): Ledger {
     for (const submission of submissions) await write([submission], attempt, mode, report)
   }
 
-  const batcher = new Batcher(execute, deps.batching)
-  const enqueue = (command: Command, idempotency: Idempotency<Applied> | undefined) =>
+  /** The submissions with time left; the others are answered now, before anything runs for them. */
+  const withinDeadline = (submissions: readonly Submission[]): Submission[] => {
+    const now = performance.now()
+    const live = submissions.filter((submission) => submission.deadline === undefined || submission.deadline - now >= MIN_TIME_LEFT_MS)
+    for (const submission of submissions) {
+      if (!live.includes(submission)) submission.reject(new StoreUnavailable('The request deadline passed before the database took the write', { reason: 'overloaded' }))
+    }
+    return live
+  }
+
+  // Two lanes. A batch first locks only the accounts no other transaction holds (SKIP LOCKED), so
+  // that an account locked elsewhere, even for long, never holds up a batch that carries it: the
+  // requests that need a busy account are set aside into the waiting lane, whose batches wait for
+  // their locks (attempt 2, then the rules of recover). Each lane has its own slots.
+  const batcher = new Batcher((batch: Submission[]) => execute(batch, 1, 'skip-busy'), deps.batching)
+  const waiting = new Batcher((batch: Submission[]) => execute(batch, 2, 'wait'), deps.batching)
+  const enqueue = (command: Command, idempotency: Idempotency<Applied> | undefined, deadline: number | undefined) =>
     new Promise<Settled<Applied>>((resolve, reject) => {
-      const submission: Submission = { command, idempotency, context: deps.scope.capture(), resolve, reject }
-      if (!batcher.offer(submission)) reject(new StoreUnavailable('Too many writes are waiting for the database'))
+      const submission: Submission = { command, idempotency, context: deps.scope.capture(), resolve, reject, ...(deadline === undefined ? {} : { deadline }) }
+      if (!batcher.offer(submission)) reject(new StoreUnavailable('Too many writes are waiting for the database', { reason: 'overloaded' }))
     })
 
   // Keys with a request queued or running in this process; a second request with one waits its turn.
   const running = new Map<string, Promise<unknown>>()
   const submit = async (command: Command, idempotency?: Idempotency<Applied>): Promise<Settled<Applied>> => {
-    if (!idempotency) return enqueue(command, undefined)
+    const deadline = deps.deadlineMs === undefined ? undefined : performance.now() + deps.deadlineMs
+    if (!idempotency) return enqueue(command, undefined, deadline)
+    // The request it waits for has an earlier deadline, so this wait is bounded too.
     for (let held = running.get(idempotency.key); held; held = running.get(idempotency.key)) await held.catch(() => {})
-    const settled = enqueue(command, idempotency)
+    const settled = enqueue(command, idempotency, deadline)
     running.set(idempotency.key, settled)
     try {
       return await settled
@@ -204,5 +252,18 @@ export function createLedger(deps: LedgerDeps): Ledger {
 }
 
 function stillLocked(attempts: number, cause?: unknown): StoreUnavailable {
-  return new StoreUnavailable(`Lock conflict persisted after ${attempts} attempts`, { cause })
+  return new StoreUnavailable(`Lock conflict persisted after ${attempts} attempts`, { cause, reason: 'contended' })
+}
+
+/** Below this, a transaction could not even be sent and answered: the submission is answered at once. */
+const MIN_TIME_LEFT_MS = 20
+/**
+ * A lock wait is whole seconds (innodb_lock_wait_timeout), and the unit of work keeps 200 ms of
+ * the deadline to spare: with less left than this, a wait for a lock would only run out.
+ */
+const LOCK_WAIT_MIN_MS = 1200
+
+/** Milliseconds until the earliest deadline of `submissions` (infinite without one). */
+function timeLeft(submissions: readonly Submission[]): number {
+  return Math.min(...submissions.map((submission) => (submission.deadline ?? Number.POSITIVE_INFINITY) - performance.now()))
 }

@@ -1,5 +1,5 @@
 import type { Account } from '../domain/account.js'
-import { type Applied, accountsOf, applyBatch, type Command, type Outcome, pendingTransfersOf, recordsOf } from '../domain/batch.js'
+import { type Applied, accountsOf, applyBatch, type Command, type Outcome, pendingTransfersOf, recordsOf, renumbered } from '../domain/batch.js'
 import { eventsOf, type LedgerEvent } from '../domain/events.js'
 import type { Transfer } from '../domain/transfer.js'
 import type { Clock } from '../ports/clock.js'
@@ -20,6 +20,8 @@ export interface Submission {
   readonly idempotency: Idempotency<Applied> | undefined
   /** The submitter's context (see BatchScope). */
   readonly context: unknown
+  /** A `performance.now()` instant by which the submission is answered, if it has one. */
+  readonly deadline?: number
   resolve(settled: Settled<Applied>): void
   reject(error: unknown): void
 }
@@ -36,7 +38,7 @@ export interface Written {
   readonly results: Map<Submission, { settled: Settled<Applied> } | { error: unknown }>
   /** Submissions left for another transaction: their accounts were busy. */
   readonly setAside: readonly Submission[]
-  /** Every account the transaction changed, in its final state. */
+  /** Every account the transaction changed, in its final state, and those of its replays as it found them. */
   readonly accounts: readonly Account[]
 }
 
@@ -51,7 +53,14 @@ export async function writeBatch(
   tx: WriteTransaction,
   submissions: readonly Submission[],
   mode: LockMode,
-  deps: { clock: Clock; retentionMs: number; events?: IdGenerator | undefined },
+  deps: {
+    clock: Clock
+    retentionMs: number
+    /** When given, the records' ids are made here, as the commands are applied (see `renumbered`). */
+    ids?: IdGenerator
+    /** When given, the applied outcomes' events go to the outbox, with ids from here. */
+    events?: IdGenerator | undefined
+  },
 ): Promise<Written> {
   const results: Written['results'] = new Map()
   const released: string[] = []
@@ -74,7 +83,10 @@ export async function writeBatch(
   }
 
   let runnable = submissions.filter((submission) => !results.has(submission))
-  const ids = runnable.flatMap((submission) => accountsOf(submission.command))
+  // A replay's accounts are locked and read too, to refresh the cache: the refresh that followed
+  // the first COMMIT may have been lost with its process.
+  const replayed = [...results].flatMap(([submission, result]) => ('settled' in result ? accountsOf(submission.command) : []))
+  const ids = [...runnable.flatMap((submission) => accountsOf(submission.command)), ...replayed]
   let locked: Map<number, Account>
   let setAside: Submission[] = []
   if (mode === 'wait') {
@@ -92,10 +104,11 @@ export async function writeBatch(
   const pendingIds = runnable.flatMap((submission) => pendingTransfersOf(submission.command))
   const pending = pendingIds.length > 0 ? await tx.transfers.lock(pendingIds) : new Map<string, Transfer>()
 
+  const numbering = deps.ids
   const at = deps.clock.now()
   const batch = applyBatch(
     locked,
-    runnable.map((submission) => submission.command),
+    runnable.map(({ command }) => (numbering ? renumbered(command, () => numbering.next()) : command)),
     at,
     pending,
   )
@@ -124,7 +137,12 @@ export async function writeBatch(
   tx.idempotencyKeys.save(saved)
   tx.idempotencyKeys.release(released)
   tx.outbox.append(events)
-  return { results, setAside, accounts: batch.changes.map((change) => change.after) }
+  const changed = new Map(batch.changes.map((change) => [change.after.id, change.after]))
+  for (const id of replayed) {
+    const account = locked.get(id)
+    if (account && !changed.has(id)) changed.set(id, account)
+  }
+  return { results, setAside, accounts: [...changed.values()] }
 }
 
 function eventContext(submission: Submission, ids: IdGenerator, at: Date) {

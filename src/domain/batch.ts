@@ -325,6 +325,25 @@ export function applyBatch(
   return { outcomes, changes: [...changed.values()], resolved: [...resolved.values()] }
 }
 
+/**
+ * `command` with new ids for the records it makes, taken from `next` in the order it makes them.
+ * The write path numbers each command this way once its accounts are locked, so that with ids
+ * that increase (uuid v7 in one process) an account's records sort by (time, id) in the order
+ * they were applied: a request that waited for a busy account is applied after later ones.
+ */
+export function renumbered(command: Command, next: () => string): Command {
+  switch (command.kind) {
+    case 'open-account':
+      return { ...command, entryId: next() }
+    case 'transfer-batch':
+      return { ...command, items: command.items.map((item) => ({ ...item, transferId: next() })) }
+    case 'expire-pending':
+      return command
+    default:
+      return { ...command, transferId: next() }
+  }
+}
+
 function refused(error: DomainError): Refused {
   return { kind: 'refused', error }
 }

@@ -1,12 +1,24 @@
 import { CodedError } from '../domain/errors.js'
 
 /**
+ * Why a store could not do its work: `overloaded`, too many requests already wait for it;
+ * `unreachable`, it did not answer in time (down, frozen, or too slow for the request's deadline);
+ * `contended`, rows the work needs stayed locked by other transactions.
+ */
+export type UnavailableReason = 'overloaded' | 'unreachable' | 'contended'
+
+/**
  * A port could not do its work in bounded time: the backing service is unreachable, overloaded
- * or kept losing lock races. Nothing was changed unless the caller is told otherwise; retrying
- * later is safe.
+ * or kept losing lock races (`reason`, `unreachable` unless said). Nothing was changed unless the
+ * caller is told otherwise; retrying later is safe.
  */
 export class StoreUnavailable extends CodedError {
   readonly code = 'SERVICE_UNAVAILABLE'
+  readonly reason: UnavailableReason
+  constructor(message: string, options: ErrorOptions & { reason?: UnavailableReason } = {}) {
+    super(message, options)
+    this.reason = options.reason ?? 'unreachable'
+  }
 }
 
 /**

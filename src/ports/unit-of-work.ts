@@ -14,8 +14,12 @@ export interface UnitOfWork {
    * Runs `work` in one transaction, once, and commits when it resolves; rolls back when it
    * throws. Resolves only once the commit is known to have taken effect, so `work` must have no
    * effects outside the transaction: whether to run it again is the caller's decision.
+   * `deadline` (a `performance.now()` instant) cuts every wait to it: for a connection, for a
+   * lock (LockConflict('lock-wait') when it runs out), for a statement's answer (StoreUnavailable,
+   * or StoreOutcomeUnknown for the COMMIT's); so the transaction has ended, one way or the
+   * other, shortly after it.
    */
-  run<T>(work: (tx: WriteTransaction) => Promise<T>): Promise<T>
+  run<T>(work: (tx: WriteTransaction) => Promise<T>, limits?: { deadline?: number }): Promise<T>
 }
 
 /**

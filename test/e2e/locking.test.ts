@@ -206,38 +206,49 @@ describe('a transfer whose accounts stay locked', () => {
   })
 })
 
-describe('a saturated pool', () => {
-  it('answers 503 at once to requests beyond the wait queue, and serves the queued ones', async () => {
+describe('a saturated write pool', () => {
+  it('answers 503 at once, with Retry-After, to writes beyond the wait queue, serves the queued ones, and leaves reads their own pool', async () => {
     let observed: ObservedUnitOfWork | undefined
     const small = await startService({
       databaseUrl: freshDatabaseUrl('saturated'),
-      env: { DB_POOL_SIZE: '1', DB_QUEUE_LIMIT: '1', DB_LOCK_WAIT_TIMEOUT_S: '20', DB_ACQUIRE_TIMEOUT_MS: '20000', DB_QUERY_TIMEOUT_MS: '30000' },
+      env: {
+        DB_POOL_SIZE: '1',
+        DB_QUEUE_LIMIT: '1',
+        BATCH_MAX_IN_FLIGHT: '3',
+        DB_LOCK_WAIT_TIMEOUT_S: '20',
+        DB_ACQUIRE_TIMEOUT_MS: '20000',
+        DB_QUERY_TIMEOUT_MS: '30000',
+        REQUEST_DEADLINE_MS: '60000',
+      },
       decorateUnitOfWork: (inner) => (observed = new ObservedUnitOfWork(inner)),
     })
-    // A connection of the test's own, outside the service's one-connection pool.
+    // A connection of the test's own, outside the service's pools.
     const outside = openDatabase(loadConfig({ DATABASE_URL: small.databaseUrl }).database)
     try {
       const smallApi = client(small)
-      for (const id of [1, 2]) await smallApi.createAccount(id, '10')
-      const { transfer, reads, first } = await outside.transaction().execute(async (holder) => {
+      for (const id of [1, 2, 3, 4, 5, 6]) await smallApi.createAccount(id, '10')
+      const { transfer, others, first, read } = await outside.transaction().execute(async (holder) => {
         await sql`SELECT * FROM accounts WHERE account_id = 2 FOR UPDATE`.execute(holder)
         const locking = observed?.nextLockOf(2)
-        const transfer = smallApi.transfer(1, 2, '1') // takes the only connection, then waits for the lock
+        const transfer = smallApi.transfer(1, 2, '1') // takes the only write connection, then waits for the lock
         // Told by the unit of work when the lock is sent (the server's lock tables, polled, proved
         // unreliable on a busy machine), then a moment for it to reach the server.
         await locking
         await sleep(150)
-        // One read waits in the queue of one; the other finds it full. Which is which depends on arrival.
-        // (Different accounts: reads of one account would share a single flight and a single query.)
-        const reads = [smallApi.get('/v1/accounts/1'), smallApi.get('/v1/accounts/2')]
+        // Two more batches: one waits in the queue of one; the other finds it full. Which is which depends on arrival.
+        const others = [smallApi.transfer(3, 4, '1'), smallApi.transfer(5, 6, '1')]
         // While the lock is still held, one of them has already been answered: the rejection did not queue.
-        const first = await Promise.race(reads)
-        return { transfer, reads, first }
+        const first = await Promise.race(others)
+        // Reads have a pool of their own: the write that waits for a lock does not hold them up.
+        const read = await smallApi.get('/v1/accounts/1')
+        return { transfer, others, first, read }
       })
       expect(first).toMatchObject({ status: 503, body: { code: 'SERVICE_UNAVAILABLE' } })
+      expect(first.headers.get('retry-after')).toBe('1')
+      expect(read).toMatchObject({ status: 200, body: { balance: '10' } })
       expect((await transfer).status).toBe(201)
-      const statuses = (await Promise.all(reads)).map((reply) => reply.status).sort()
-      expect(statuses).toEqual([200, 503])
+      const statuses = (await Promise.all(others)).map((reply) => reply.status).sort()
+      expect(statuses).toEqual([201, 503])
     } finally {
       await outside.destroy()
       await small.stop()

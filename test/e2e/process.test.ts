@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'kysely'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -117,6 +117,53 @@ describe('the service process', () => {
       [1001, '350.000000000000000000'],
       [2002, '150.000000000000000000'],
     ])
+  })
+
+  it('answers every request in flight on SIGTERM under load over keep-alive connections, idle ones included, exits 0, and the ledger is exact', async () => {
+    const databaseUrl = freshDatabaseUrl('sigterm_load')
+    const service = await spawnTracked(databaseUrl)
+    const db = withDatabase(databaseUrl)
+    const api = client(service)
+    for (let id = 1; id <= 8; id++) expect((await api.createAccount(id, '1000')).status).toBe(201)
+    // Idle keep-alive connections (one request each, then silence) must not hold the drain open.
+    const { port } = new URL(service.baseUrl)
+    const idle = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const socket = connect(Number(port), '127.0.0.1')
+        socket.on('error', () => {})
+        await once(socket, 'connect')
+        socket.write('GET /livez HTTP/1.1\r\nHost: x\r\n\r\n')
+        await once(socket, 'data')
+        return socket
+      }),
+    )
+    // 16 clients keep sending over fetch's keep-alive connections until the service goes away.
+    const moved = new Map<number, number>()
+    let stopping = false
+    const statuses: number[] = []
+    const clients = Array.from({ length: 16 }, async (_, w) => {
+      for (let i = 0; !stopping || i < 1; i++) {
+        const [from, to] = [1 + ((w + i) % 8), 1 + ((w + i + 1 + (w % 3)) % 8)]
+        if (from === to) continue
+        const reply = await api.transfer(from, to, '1').catch(() => undefined) // refused once it stopped listening
+        if (!reply) return
+        statuses.push(reply.status)
+        if (reply.status === 201) moved.set(from, (moved.get(from) ?? 0) - 1).set(to, (moved.get(to) ?? 0) + 1)
+      }
+    })
+    await sleep(1000)
+    service.child.kill('SIGTERM')
+    stopping = true
+    await Promise.all(clients)
+    expect(await service.exited).toBe(0)
+    for (const socket of idle) socket.destroy()
+    // Every request that got an answer got a real one: committed, or refused as a whole.
+    expect(statuses.length).toBeGreaterThan(50)
+    expect(statuses.filter((status) => status !== 201)).toEqual([])
+    const balances = await db.selectFrom('accounts').select(['account_id', 'balance']).orderBy('account_id').execute()
+    expect(balances.map((row) => [Number(row.account_id), Number(row.balance)])).toEqual(
+      Array.from({ length: 8 }, (_, i) => [i + 1, 1000 + (moved.get(i + 1) ?? 0)]),
+    )
   })
 
   it('exits cleanly on SIGINT, and its keys leave the shared Redis with it', async () => {

@@ -135,16 +135,16 @@ describe('traces of a running service', () => {
     })
 
     // Travelling alone, its batch is its own: the statements are the use case's children, in two
-    // round trips (lock both rows; write, check, COMMIT, verify), then the cache refresh.
+    // round trips (lock both rows, those free: SKIP LOCKED; write, check, COMMIT, verify), then the cache refresh.
     // The first transaction on a connection also creates the session's marker table (CREATE).
     const calls = childrenOf(trace, useCase).map((span) => [span.attributes['db.system.name'], String(span.attributes['db.operation.name'] ?? span.name).replace(/^CREATE; /, '')])
     expect(calls).toEqual([
-      ['mariadb', 'SET; REPLACE; SELECT'],
+      ['mariadb', 'SET; REPLACE; SELECT; SELECT'],
       ['mariadb', 'INSERT; INSERT; IF; COMMIT; SELECT; SET'],
       ['redis', 'EVALSHA'],
     ])
     const [lock, write] = trace.filter((span) => span.attributes['db.system.name'] === 'mariadb')
-    expect(lock?.attributes).toMatchObject({ 'db.query.text': expect.stringMatching(/FROM accounts FORCE INDEX \(PRIMARY\) WHERE account_id IN \(\?, \?\) ORDER BY account_id FOR UPDATE$/), 'db.namespace': expect.any(String) })
+    expect(lock?.attributes).toMatchObject({ 'db.query.text': expect.stringMatching(/FROM accounts FORCE INDEX \(PRIMARY\) WHERE account_id IN \(\?, \?\) ORDER BY account_id FOR UPDATE SKIP LOCKED$/), 'db.namespace': expect.any(String) })
     expect(write?.attributes['db.query.text']).toMatch(/^INSERT INTO accounts \(account_id, balance, pending_debits, pending_credits, version\) VALUES \(\?, \?, \?, \?, \?\), \(\?, \?, \?, \?, \?\) ON DUPLICATE KEY UPDATE/)
     expect(trace.some((span) => span.name === 'ledger-batch')).toBe(false)
   })
@@ -189,7 +189,7 @@ describe('traces of a running service', () => {
         expect(other.links).toContainEqual({ traceId: batch.traceId, spanId: batch.spanId })
       }
       // Its statements are its children.
-      expect(childrenOf(mine, batch).map((span) => span.name.replace(/^CREATE; /, ''))).toEqual(['SET; REPLACE; SELECT', 'INSERT; INSERT; IF; COMMIT; SELECT; SET'])
+      expect(childrenOf(mine, batch).map((span) => span.name.replace(/^CREATE; /, ''))).toEqual(['SET; REPLACE; SELECT; SELECT', 'INSERT; INSERT; IF; COMMIT; SELECT; SET'])
     }
     // Every request's use-case span leads to the transaction that committed it: its own statements or a batch.
     for (const useCase of mine.filter((span) => span.name === 'transfer-funds')) {
@@ -412,7 +412,7 @@ describe('tracing settings, switched off, without a collector', () => {
     })
     // One span per round trip of its batch, each a child of the use case.
     const statements = trace.filter((span) => span.attributes['db.system.name'] === 'mariadb')
-    expect(statements.map((span) => span.name.replace(/^CREATE; /, ''))).toEqual(['SET; REPLACE; SELECT', 'INSERT; INSERT; IF; COMMIT; SELECT; SET'])
+    expect(statements.map((span) => span.name.replace(/^CREATE; /, ''))).toEqual(['SET; REPLACE; SELECT; SELECT', 'INSERT; INSERT; IF; COMMIT; SELECT; SET'])
     for (const statement of statements) expect(statement).toMatchObject({ kind: 3, parentSpanId: named('transfer-funds').spanId })
 
     expect(new Set(receiver.contentTypes())).toEqual(new Set(['application/x-protobuf']))

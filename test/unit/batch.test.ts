@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Account, AccountId } from '../../src/domain/account.js'
-import { applyBatch, type Command, type Outcome } from '../../src/domain/batch.js'
+import { applyBatch, type Command, type Outcome, renumbered, type TransferCommand } from '../../src/domain/batch.js'
 import { AccountExists, AccountNotFound, BalanceLimitExceeded, SameAccount } from '../../src/domain/errors.js'
 import { Money } from '../../src/domain/money.js'
 import { moveMoney } from '../../src/domain/transfer.js'
@@ -148,5 +148,26 @@ describe('applyBatch against a reference model', () => {
     const before = [...locked.values()].reduce((sum, a) => sum + units(a.balance.toString()), 0n)
     const after = [...model.values()].reduce((sum, a) => sum + a.balance, 0n)
     expect(after).toBe(before + opened.reduce((sum, value) => sum + value, 0n))
+  })
+})
+
+describe('renumbered', () => {
+  it('gives each record a command makes a new id, in the order it makes them, and leaves the command otherwise as it was', () => {
+    let next = 0
+    const id = () => `new-${++next}`
+    const items = [transfer(1, 2, '1'), transfer(2, 1, '2')] as TransferCommand[]
+    const commands: Command[] = [
+      open(7, '5'),
+      transfer(1, 2, '3'),
+      { kind: 'transfer-batch', atomic: true, items },
+      { kind: 'expire-pending', pendingTransferId: 'p-1', sourceAccountId: 1, destinationAccountId: 2 },
+      { kind: 'void-pending', transferId: 'old', pendingTransferId: 'p-2', sourceAccountId: 1, destinationAccountId: 2 },
+    ]
+    const [opened, moved, batch, expire, voided] = commands.map((command) => renumbered(command, id))
+    expect(opened).toEqual({ ...commands[0], entryId: 'new-1' })
+    expect(moved).toEqual({ ...commands[1], transferId: 'new-2' })
+    expect(batch).toEqual({ kind: 'transfer-batch', atomic: true, items: [{ ...items[0], transferId: 'new-3' }, { ...items[1], transferId: 'new-4' }] })
+    expect(expire).toBe(commands[3])
+    expect(voided).toEqual({ ...commands[4], transferId: 'new-5' })
   })
 })

@@ -118,22 +118,23 @@ describe('the write path', () => {
     expect(balances(3, 4)).toEqual(['100', '100'])
   })
 
-  it('commits the innocent requests of a batch that waited for a busy account, without waiting again', async () => {
+  it('commits the innocent requests of a batch with a busy account without waiting for it, and lets only the one that needs it wait', async () => {
     t.store.busy.add(5)
     const { first, rest } = behindOne([transfer(1, 2, '10')], [transfer(5, 6, '10')], [transfer(3, 4, '10')])
     await first
     const [innocent, needsBusy, alsoInnocent] = await Promise.all(rest)
     expect(innocent).toMatchObject({ kind: 'applied' })
     expect(alsoInnocent).toMatchObject({ kind: 'applied' })
-    // The busy account stayed locked: one more wait on its own, then 503.
+    // The batch took what was free; the busy account stayed locked: two waits in the waiting lane, then 503.
     expect(needsBusy).toBeInstanceOf(StoreUnavailable)
     await reported()
     expect(t.store.lockCalls.slice(1).map((call) => [call.mode, call.ids])).toEqual([
-      ['wait', [1, 2, 5, 6, 3, 4]],
       ['skip-busy', [1, 2, 5, 6, 3, 4]],
       ['wait', [5, 6]],
+      ['wait', [5, 6]],
     ])
-    expect(t.reports[1]).toMatchObject({ transactions: 3, setAside: 1, conflicts: { 'lock-wait': 2 } })
+    expect(t.reports[1]).toMatchObject({ size: 3, transactions: 1, setAside: 1, conflicts: { 'lock-wait': 0 } })
+    expect(t.reports[2]).toMatchObject({ size: 1, transactions: 2, conflicts: { 'lock-wait': 2 } })
     expect(balances(1, 3, 5)).toEqual(['90', '90', '100'])
   })
 

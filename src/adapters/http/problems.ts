@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { codeOf, ERRORS, type ErrorCode } from '../../app/errors.js'
+import { codeOf, ERRORS, type ErrorCode, retryAfterOf } from '../../app/errors.js'
 import { AccountNotFound, BatchItemRefused, CodedError } from '../../domain/errors.js'
 import type { StoredResponse } from '../../ports/idempotency.js'
 
@@ -99,6 +99,8 @@ export function sendRendered(reply: FastifyReply, response: StoredResponse): Fas
 export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const response = problemResponse(error)
   if (response.status >= 500) request.log.error({ err: error }, 'request failed')
+  const retryAfter = retryAfterOf(error)
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
   return sendRendered(reply, response)
 }
 

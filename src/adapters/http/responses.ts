@@ -1,5 +1,5 @@
 import { type TSchema, Type } from 'typebox'
-import { ERRORS, type ErrorCode } from '../../app/errors.js'
+import { ERRORS, type ErrorCode, RETRY_AFTER_S } from '../../app/errors.js'
 import { AccountId } from './schemas.js'
 
 // A route's `response` serves twice: fastify serializes successes with it (the whitelist of what may
@@ -30,6 +30,13 @@ const RATE_LIMIT: Record<string, HeaderSpec> = {
   'RateLimit-Reset': { type: 'integer', minimum: 0, description: 'Seconds until the bucket is full again' },
 }
 
+/** On every 503: seconds to wait before retrying, by what caused it (RETRY_AFTER_S in the error registry). */
+export const RETRY_AFTER: HeaderSpec = {
+  type: 'integer',
+  minimum: 1,
+  description: `Seconds to wait before retrying: ${Object.entries(RETRY_AFTER_S).map(([cause, seconds]) => `${seconds} when ${cause}`).join(', ')}`,
+}
+
 /** Headers a refusal carries, by its code. */
 const HEADERS_OF: Partial<Record<ErrorCode, Record<string, HeaderSpec>>> = {
   UNAUTHENTICATED: {
@@ -39,6 +46,8 @@ const HEADERS_OF: Partial<Record<ErrorCode, Record<string, HeaderSpec>>> = {
     'WWW-Authenticate': { type: 'string', description: 'Bearer realm="internal-transfers", error="insufficient_scope", scope="<the scope needed>"' },
   },
   RATE_LIMITED: { 'Retry-After': { type: 'integer', minimum: 1, description: 'Seconds until a request may succeed again' } },
+  SERVICE_UNAVAILABLE: { 'Retry-After': RETRY_AFTER },
+  COMMIT_OUTCOME_UNKNOWN: { 'Retry-After': RETRY_AFTER },
 }
 
 /** One response of the document; fastify types the handler's reply from `schema`. */

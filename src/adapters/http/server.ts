@@ -22,6 +22,17 @@ import { transferBatchRoutes } from './routes/transfer-batches.js'
 import { transferRoutes } from './routes/transfers.js'
 import { describeSchemaError } from './validation.js'
 
+export interface HttpLimits {
+  /** A request's headers must have arrived within it (a slow-loris client is cut with 408). */
+  headersTimeoutMs: number
+  /** The whole request, body included, must have arrived within it (408 otherwise). */
+  requestTimeoutMs: number
+  /** An idle keep-alive connection is closed after it. */
+  keepAliveTimeoutMs: number
+  /** Connections open at once; beyond it new ones are closed at once. */
+  maxConnections: number
+}
+
 export interface ServerDeps {
   createAccount: CreateAccount
   getAccount: GetAccount
@@ -40,6 +51,8 @@ export interface ServerDeps {
   logger?: FastifyBaseLogger
   /** Cross-cutting additions (e.g. tracing hooks), applied before the routes. */
   extensions?: ((app: FastifyInstance) => void)[]
+  /** Bounds on slow, idle and too many clients; without them, Node's and fastify's defaults. */
+  limits?: HttpLimits
 }
 
 /**
@@ -58,6 +71,22 @@ function closeConnectionsWhenDraining(app: FastifyInstance): void {
   })
 }
 
+/**
+ * Node answers 408 and closes a connection whose headers or whole request have not arrived in
+ * time; it checks every `connectionsCheckingInterval`, so a cut comes at most 1 s after its bound.
+ * An idle keep-alive connection is closed after `keepAliveTimeoutMs`; a connection silent for as
+ * long as a whole request may take is closed too (a request's own handling is bounded by the
+ * request deadline, far shorter).
+ */
+function clientBounds(limits: HttpLimits) {
+  return {
+    http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: 1000 },
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.requestTimeoutMs,
+  }
+}
+
 /** Builds the HTTP app without listening, so tests can inject requests or listen on port 0. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -69,7 +98,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     schemaErrorFormatter: describeSchemaError,
     logController: new DebugAccessLog(),
+    ...(deps.limits ? clientBounds(deps.limits) : {}),
   }).withTypeProvider<TypeBoxTypeProvider>()
+  if (deps.limits) app.server.maxConnections = deps.limits.maxConnections
 
   // JSON is the only body this API reads; fastify would otherwise accept text/plain as a string.
   app.removeContentTypeParser('text/plain')

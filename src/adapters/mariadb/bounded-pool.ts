@@ -44,10 +44,27 @@ export interface PoolBounds {
 }
 
 /**
+ * A pool whose callers may ask for shorter bounds than its own: `getConnection`'s `withinMs` cuts
+ * the wait for a connection, and a statement sent as `{ sql, timeout }` the wait for its answer
+ * (each at most the pool's bound), so that a request's deadline caps both.
+ */
+export interface BoundedPool extends MysqlPool {
+  getConnection(callback: (error: unknown, connection: BoundedConnection) => void, withinMs?: number): void
+}
+
+export interface BoundedConnection extends MysqlPoolConnection {
+  query(
+    sql: string | { sql: string; timeout: number },
+    parameters: ReadonlyArray<unknown>,
+    callback?: (error: unknown, result: MysqlQueryResult) => void,
+  ): ReturnType<MysqlPoolConnection['query']>
+}
+
+/**
  * Wraps mysql2's pool so that no caller waits without bound: mysql2 has no acquire timeout and
  * no default statement timeout, so a stalled server would otherwise hold requests forever.
  */
-export function boundedPool(pool: RawPool, bounds: PoolBounds, metrics?: PoolRecorder): MysqlPool {
+export function boundedPool(pool: RawPool, bounds: PoolBounds, metrics?: PoolRecorder): BoundedPool {
   // Connections handed out and not yet given back, and callers still waiting: for the metrics.
   const inUse = new Set<RawConnection>()
   let pending = 0
@@ -59,8 +76,8 @@ export function boundedPool(pool: RawPool, bounds: PoolBounds, metrics?: PoolRec
   }))
 
   // kysely keys its per-connection state on the object we hand out, so hand out one per connection.
-  const wrappers = new WeakMap<RawConnection, MysqlPoolConnection>()
-  const wrap = (raw: RawConnection): MysqlPoolConnection => {
+  const wrappers = new WeakMap<RawConnection, BoundedConnection>()
+  const wrap = (raw: RawConnection): BoundedConnection => {
     let wrapper = wrappers.get(raw)
     if (!wrapper) {
       wrapper = timedConnection(raw, bounds.queryTimeoutMs, () => inUse.delete(raw))
@@ -71,16 +88,17 @@ export function boundedPool(pool: RawPool, bounds: PoolBounds, metrics?: PoolRec
 
   let ended: Promise<unknown> | undefined
   return {
-    getConnection(callback) {
+    getConnection(callback, withinMs = bounds.acquireTimeoutMs) {
       let settled = false
       const started = performance.now()
+      const waitMs = Math.max(0, Math.min(withinMs, bounds.acquireTimeoutMs))
       pending++
       const timer = setTimeout(() => {
         settled = true
         pending--
         metrics?.timedOut()
-        callback(new AcquireTimeout(`No database connection within ${bounds.acquireTimeoutMs} ms`), undefined as never)
-      }, bounds.acquireTimeoutMs)
+        callback(new AcquireTimeout(`No database connection within ${waitMs} ms`), undefined as never)
+      }, waitMs)
       pool.getConnection((error, raw) => {
         if (settled) {
           // The caller gave up; give the late connection straight back.
@@ -112,7 +130,7 @@ export function boundedPool(pool: RawPool, bounds: PoolBounds, metrics?: PoolRec
   }
 }
 
-function timedConnection(raw: RawConnection, timeout: number, givenBack: () => void): MysqlPoolConnection {
+function timedConnection(raw: RawConnection, timeout: number, givenBack: () => void): BoundedConnection {
   return {
     get config() {
       return raw.config
@@ -129,9 +147,11 @@ function timedConnection(raw: RawConnection, timeout: number, givenBack: () => v
       givenBack()
       raw.release()
     },
-    query: (sql, parameters, callback) => {
+    query: (statement, parameters, callback) => {
+      const sql = typeof statement === 'string' ? statement : statement.sql
+      const bound = typeof statement === 'string' ? timeout : Math.max(1, Math.min(statement.timeout, timeout))
       const span = startClientSpan(() => describeStatement(sql, raw.config))
-      return raw.query({ sql, timeout }, parameters, (error, result) => {
+      return raw.query({ sql, timeout: bound }, parameters, (error, result) => {
         endClientSpan(span, error)
         // The server may still answer later; a connection in that state must not be reused.
         if (isTimeout(error)) raw.destroy()

@@ -1,7 +1,7 @@
 import { Kysely, MysqlDialect, type MysqlPool } from 'kysely'
 import { createConnection, createPool } from 'mysql2'
 import type { PoolMetrics } from '../telemetry/metrics/pool.js'
-import { boundedPool, type RawPool } from './bounded-pool.js'
+import { type BoundedPool, boundedPool, type RawPool } from './bounded-pool.js'
 import { type Address, describeAddress, parseDatabaseUrl } from './database-url.js'
 import { failoverPool, type OnFailover } from './failover-pool.js'
 import { isServerLost } from './driver-errors.js'
@@ -49,15 +49,15 @@ export async function ensureDatabase(settings: DatabaseSettings): Promise<void> 
 }
 
 /**
- * The service's one pool of connections, bounded (see boundedPool). Every connection is set up
- * as it is made, before its first statement: UTC, a short lock wait, strict SQL. With `metrics`,
- * the pool reports its connections and waits under the database's name.
+ * A pool of connections, bounded (see boundedPool). Every connection is set up as it is made,
+ * before its first statement: UTC, a short lock wait, strict SQL. With `metrics`, the pool
+ * reports its connections and waits under the database's name, followed by `role` if given.
  */
-export function openPool(settings: DatabaseSettings, metrics?: PoolMetrics, onFailover?: OnFailover): MysqlPool {
+export function openPool(settings: DatabaseSettings, metrics?: PoolMetrics, onFailover?: OnFailover, role?: string): BoundedPool {
   const { servers, ...login } = parseDatabaseUrl(settings.url)
   const pools = servers.map((address) => serverPool(address, login, settings))
   const pool = failoverPool(pools, onFailover)
-  return boundedPool(pool, settings, metrics?.pool(login.database))
+  return boundedPool(pool, settings, metrics?.pool(role ? `${login.database}:${role}` : login.database))
 }
 
 /** The servers DATABASE_URL lists, "host:port" or a socket path each, in its order: for log lines. */

@@ -88,7 +88,10 @@ export function isServerLost(error: unknown): boolean {
 export function translate(error: unknown): unknown {
   if (error instanceof StoreUnavailable || error instanceof LockConflict) return error
   if (isUnavailable(error)) {
-    return new StoreUnavailable('The database did not answer in time', { cause: error })
+    // Waiting for a connection (or for room to wait) is the pool being busy; anything else, the server.
+    const { code, message } = fields(error)
+    const busy = code === 'ACQUIRE_TIMEOUT' || code === 'QUEUE_FULL' || message === 'Queue limit reached.'
+    return new StoreUnavailable('The database did not answer in time', { cause: error, reason: busy ? 'overloaded' : 'unreachable' })
   }
   return error
 }

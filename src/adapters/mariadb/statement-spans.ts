@@ -27,7 +27,8 @@ export function describeStatement(sql: string, config: object): ClientCall {
   // statement's own ';' (IF … THEN SIGNAL …; END IF) has none after it.
   const name = sql
     .split(/;\s*\n/)
-    .map((statement) => statement.trim().split(/\s/, 1)[0]?.toUpperCase() ?? '')
+    // A statement run with its own settings (SET STATEMENT … FOR SELECT …) is named for what it runs.
+    .map((statement) => statement.trim().replace(/^SET STATEMENT .*? FOR /is, '').split(/\s/, 1)[0]?.toUpperCase() ?? '')
     .filter(Boolean)
     .join('; ')
   return {

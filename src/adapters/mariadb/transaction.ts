@@ -4,7 +4,8 @@ import type { Statement } from './statements.js'
 
 /** The part of a pooled mysql2 connection a transaction uses. */
 export interface QueryConnection {
-  query(sql: string, parameters: unknown, callback: (error: unknown, result: unknown) => void): unknown
+  /** `timeout` (ms): the answer's wait; a BoundedPool's connection then destroys itself. */
+  query(sql: string | { sql: string; timeout: number }, parameters: unknown, callback: (error: unknown, result: unknown) => void): unknown
 }
 
 /** Each session's temporary table of one row, created by the first transaction of the session. */
@@ -41,10 +42,16 @@ export class MariadbTransaction {
   private readonly token = ++lastToken
   private markerMade: boolean
 
-  /** `marked`: whether the session has its marker table already (an earlier transaction made it). */
+  /**
+   * `marked`: whether the session has its marker table already (an earlier transaction made it).
+   * `deadline` (a `performance.now()` instant): answers are cut to it, and lock waits too, from
+   * the session's `lockWaitSeconds`.
+   */
   constructor(
     private readonly connection: QueryConnection,
     marked: boolean,
+    private readonly deadline?: number,
+    private readonly lockWaitSeconds?: number,
   ) {
     this.markerMade = marked
   }
@@ -59,7 +66,7 @@ export class MariadbTransaction {
     const opening = this.opening()
     // Set before sending: if the statement fails after the transaction began, rollback() must still be sent.
     this.begun = true
-    const results = await this.send([...opening, ...statements])
+    const results = await this.send([...opening, ...statements.map((statement) => this.lockBounded(statement))])
     this.markerMade = true
     return results.slice(opening.length) as R[][]
   }
@@ -120,6 +127,19 @@ export class MariadbTransaction {
     )
   }
 
+  /**
+   * With a deadline, `statement` waits for locks only as many whole seconds as are left (at least
+   * one: with 0, MariaDB 10.11 was seen failing the COMMIT of a transaction that skipped locked
+   * rows), so that a lock held elsewhere ends as a lock-wait conflict, which the caller can work
+   * around, rather than as a statement timeout.
+   */
+  private lockBounded(statement: Statement): Statement {
+    if (this.deadline === undefined || this.lockWaitSeconds === undefined) return statement
+    // 200 ms to spare, so that the lock wait ends before the answer's wait does.
+    const seconds = Math.max(1, Math.min(this.lockWaitSeconds, Math.floor((this.deadline - performance.now() - 200) / 1000)))
+    return { sql: `SET STATEMENT innodb_lock_wait_timeout = ${seconds} FOR ${statement.sql}`, parameters: statement.parameters }
+  }
+
   /** What opens the transaction, for the first packet sent. */
   private opening(): Statement[] {
     if (this.begun) return []
@@ -131,8 +151,9 @@ export class MariadbTransaction {
   private send(statements: readonly Statement[]): Promise<unknown[]> {
     const sql = statements.map((statement) => statement.sql).join(';\n')
     const parameters = statements.flatMap((statement) => statement.parameters)
+    const statement = this.deadline === undefined ? sql : { sql, timeout: Math.max(1, this.deadline - performance.now()) }
     return new Promise((resolve, reject) => {
-      this.connection.query(sql, parameters, (error, result) => {
+      this.connection.query(statement, parameters, (error, result) => {
         if (error) reject(error)
         // mysql2 answers a multi-statement with one result per statement, a single one with its own.
         else resolve(statements.length > 1 ? (result as unknown[]) : [result])

@@ -2,6 +2,7 @@ import type { MysqlPool, MysqlPoolConnection } from 'kysely'
 import { StoreOutcomeUnknown } from '../../ports/errors.js'
 import type { UnitOfWork, WriteTransaction } from '../../ports/unit-of-work.js'
 import { MariadbAccountWrites } from './account-writes.js'
+import type { BoundedPool } from './bounded-pool.js'
 import { lockConflictOf, translate } from './driver-errors.js'
 import { MariadbIdempotencyKeyWrites } from './idempotency-key-writes.js'
 import { MariadbOutboxWrites } from './outbox-writes.js'
@@ -18,11 +19,15 @@ export class MariadbUnitOfWork implements UnitOfWork {
   /** Connections whose session has its write marker table (see MariadbTransaction). */
   private readonly marked = new WeakSet<Connection>()
 
-  constructor(private readonly pool: MysqlPool) {}
+  /** `lockWaitSeconds`: the sessions' `innodb_lock_wait_timeout`, which a deadline may only shorten. */
+  constructor(
+    private readonly pool: MysqlPool,
+    private readonly options: { lockWaitSeconds?: number } = {},
+  ) {}
 
-  async run<T>(work: (tx: WriteTransaction) => Promise<T>): Promise<T> {
-    const connection = await this.acquire()
-    const tx = new MariadbTransaction(connection, this.marked.has(connection))
+  async run<T>(work: (tx: WriteTransaction) => Promise<T>, { deadline }: { deadline?: number } = {}): Promise<T> {
+    const connection = await this.acquire(deadline)
+    const tx = new MariadbTransaction(connection, this.marked.has(connection), deadline, this.options.lockWaitSeconds)
     let reusable = true
     try {
       const result = await work({
@@ -45,12 +50,14 @@ export class MariadbUnitOfWork implements UnitOfWork {
     }
   }
 
-  private acquire(): Promise<Connection> {
+  private acquire(deadline: number | undefined): Promise<Connection> {
     return new Promise((resolve, reject) => {
-      this.pool.getConnection((error, connection) => {
+      // A plain pool ignores the bound; a BoundedPool (the service's) waits no longer than it.
+      const within = deadline === undefined ? undefined : deadline - performance.now()
+      ;(this.pool as BoundedPool).getConnection((error, connection) => {
         if (error) reject(translate(error))
         else resolve(connection as Connection)
-      })
+      }, within)
     })
   }
 }

@@ -25,6 +25,12 @@ export interface RedisAccountCacheOptions {
   logger: WarningLogger
   /** Where lookups, writes and the connection's state are reported. */
   metrics?: CacheMetrics
+  /**
+   * Deletes the namespace's accounts once connected, and treats every read as a miss until that
+   * is done: a process that ended between a COMMIT and its refresh left those accounts stale in
+   * Redis, and nothing says which. Set by the service at start.
+   */
+  clearOnConnect?: boolean
 }
 
 type ScriptedRedis = RedisClient & {
@@ -45,6 +51,8 @@ export class RedisAccountCache implements AccountCache {
   private readonly repairTimer: NodeJS.Timeout
   private lastWarning = 0
   private readonly stopObserving: (() => void) | undefined
+  /** False until the namespace has been cleared, with `clearOnConnect`: reads go to the store meanwhile. */
+  private trusted: boolean
 
   constructor(
     redis: RedisClient,
@@ -55,6 +63,29 @@ export class RedisAccountCache implements AccountCache {
     this.repairTimer = setInterval(() => void this.repair(), options.repairIntervalMs ?? 500)
     this.repairTimer.unref()
     this.stopObserving = options.metrics?.observe(() => ({ reachable: this.redis.status === 'ready', unsettled: this.unsettled.size }))
+    this.trusted = !options.clearOnConnect
+    if (options.clearOnConnect) {
+      const clear = () =>
+        void this.clear().then(
+          () => (this.trusted = true),
+          (error: unknown) => {
+            this.warn(error, 'clearing the account cache at start failed; reads go to the database until it succeeds')
+            // Tried again on the next connection.
+            this.redis.once('ready', clear)
+          },
+        )
+      if (this.redis.status === 'ready') clear()
+      else this.redis.once('ready', clear)
+    }
+  }
+
+  /**
+   * Resolves once reads are served from Redis (the start-up clear is done), or after `withinMs`
+   * (Redis unreachable: the service starts all the same, and clears once it connects).
+   */
+  async serving(withinMs: number): Promise<void> {
+    const until = performance.now() + withinMs
+    while (!this.trusted && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 10))
   }
 
   key(id: AccountId): string {
@@ -63,7 +94,7 @@ export class RedisAccountCache implements AccountCache {
 
   async get(id: AccountId): Promise<Account | undefined> {
     const metrics = this.options.metrics
-    if (this.unsettled.has(id)) {
+    if (!this.trusted || this.unsettled.has(id)) {
       metrics?.lookup('bypass')
       return undefined
     }
@@ -98,6 +129,21 @@ export class RedisAccountCache implements AccountCache {
   close(): void {
     clearInterval(this.repairTimer)
     this.stopObserving?.()
+  }
+
+  /** Deletes every account of the namespace (on each master of a Cluster), by SCAN and UNLINK. */
+  private async clear(): Promise<void> {
+    const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis]
+    for (const node of nodes) {
+      let cursor = '0'
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${this.options.keyPrefix}account:*`, 'COUNT', 1000)
+        cursor = next
+        // In a Cluster the keys of one call must share a slot: there, one key a call.
+        if (keys.length === 0) continue
+        await (this.redis instanceof Cluster ? Promise.all(keys.map((key) => node.unlink(key))) : node.unlink(...keys))
+      } while (cursor !== '0')
+    }
   }
 
   private async write(accounts: readonly Account[]): Promise<void> {

@@ -6,7 +6,7 @@ import { pino } from 'pino'
 import { inject } from 'vitest'
 import type { Database } from '../../../src/adapters/mariadb/tables.js'
 import type { RedisAccountCache } from '../../../src/adapters/redis/redis-account-cache.js'
-import { buildApplication, migrateDatabase, openKeyAdmin } from '../../../src/application.js'
+import { buildApplication, checkDurability, migrateDatabase, openKeyAdmin } from '../../../src/application.js'
 import { loadConfig } from '../../../src/config.js'
 import type { BatchStats } from '../../../src/adapters/telemetry/batch-stats.js'
 import { FULL_GRANT, type Grant } from '../../../src/domain/access.js'
@@ -99,6 +99,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     ...options.env,
   })
   if (options.migrate !== false) await migrateDatabase(config)
+  // As main.ts does, once the database can be reached.
+  if (options.migrate !== false) await checkDurability(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }))
   const made = config.access.auth && options.migrate !== false ? await createKey(options.databaseUrl) : undefined
   const app = await buildApplication(config, {
     // TEST_LOG_LEVEL=error (say) shows what the service logs, e.g. the cause behind a 5xx.

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Readiness } from '../../../ports/readiness.js'
-import { json, responses } from '../responses.js'
+import { RETRY_AFTER_S } from '../../../app/errors.js'
+import { json, RETRY_AFTER, responses } from '../responses.js'
 
 const Status = <T extends string>(status: T) => Type.Object({ status: Type.Literal(status) })
 
@@ -32,15 +33,15 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ readiness: Readiness }> =
         response: responses({
           success: {
             200: json('MariaDB answers', Status('ready')),
-            503: json('MariaDB does not answer; take the instance out of rotation', Status('database unreachable')),
+            503: { ...json('MariaDB does not answer within about 1 s; take the instance out of rotation', Status('database unreachable')), headers: { 'Retry-After': RETRY_AFTER } },
           },
           codes: ['INTERNAL_ERROR'],
         }),
       },
     },
     async (_request, reply) =>
-    (await readiness.isReady())
-      ? reply.send({ status: 'ready' })
-      : reply.code(503).send({ status: 'database unreachable' }),
+      (await readiness.isReady())
+        ? reply.send({ status: 'ready' })
+        : reply.code(503).header('retry-after', String(RETRY_AFTER_S.unreachable)).send({ status: 'database unreachable' }),
   )
 }
