@@ -97,6 +97,8 @@ export interface LedgerDeps {
  * second finds the first's answer committed (a replay) or the key free again.
  */
 export function createLedger(deps: LedgerDeps): Ledger {
+  /** Transactions a batch may spend on deadlocks, aborts and certification conflicts. */
+  const conflictBudget = Math.max(deps.retry.attempts, deps.retry.conflictAttempts ?? 0)
   /** One batch from its lane: its first transaction is attempt `attempt`, in `mode`. */
   const execute = async (batch: Submission[], attempt: number, mode: LockMode): Promise<void> => {
     const report: BatchReport = {
@@ -152,7 +154,9 @@ export function createLedger(deps: LedgerDeps): Ledger {
     void deps.cache.put(written.accounts).then(answer, answer)
     if (written.setAside.length === 0) return
     report.setAside += written.setAside.length
-    if (attempt >= deps.retry.attempts || timeLeft(written.setAside) < LOCK_WAIT_MIN_MS) {
+    // A batch may be far into its conflict budget (certification conflicts on Galera) when it finds
+    // rows busy: what it sets aside is then judged by that budget, not by the lock-wait one.
+    if (attempt >= conflictBudget || timeLeft(written.setAside) < LOCK_WAIT_MIN_MS) {
       for (const submission of written.setAside) submission.reject(stillLocked(attempt))
       return
     }
@@ -188,7 +192,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
         ])
         return
       }
-      const budget = error.reason === 'lock-wait' ? deps.retry.attempts : Math.max(deps.retry.attempts, deps.retry.conflictAttempts ?? 0)
+      const budget = error.reason === 'lock-wait' ? deps.retry.attempts : conflictBudget
       // A lone request retries waiting for its lock again, which needs a whole second.
       const needed = error.reason === 'lock-wait' && submissions.length === 1 ? LOCK_WAIT_MIN_MS : MIN_TIME_LEFT_MS
       if (attempt >= budget || timeLeft(submissions) < needed) {

@@ -29,7 +29,7 @@ describe('the account cache beyond one Redis', () => {
     const databaseUrl = freshDatabaseUrl('sentinel')
     const prefix = `${new URL(databaseUrl).pathname.slice(1)}:`
     service = await startService({ databaseUrl, env: { REDIS_URL: sentinels.url, DB_POOL_SIZE: '16' } })
-    const api = client(service.baseUrl)
+    const api = client(service)
     const accounts = await openAccounts(api, 100, 16)
 
     const before = await sendTransfers({ apis: [api], accounts, workers: 16, perWorker: 15 })
@@ -56,7 +56,7 @@ describe('the account cache beyond one Redis', () => {
     const databaseUrl = freshDatabaseUrl('redis_cluster')
     const prefix = `${new URL(databaseUrl).pathname.slice(1)}:`
     service = await startService({ databaseUrl, env: { REDIS_URL: redisCluster.url, DB_POOL_SIZE: '16' } })
-    const api = client(service.baseUrl)
+    const api = client(service)
     const accounts = await openAccounts(api, 100, 16)
     const run = await sendTransfers({ apis: [api], accounts, workers: 16, perWorker: 15 })
     // A refresh that missed the 50 ms command timeout (a busy machine) is repaired in the background.

@@ -39,6 +39,65 @@ function expectUnavailable({ reply, ms }: { reply: Reply; ms: number }, boundMs:
   expect(ms).toBeLessThan(boundMs)
 }
 
+describe('with MariaDB killed (SIGKILL) under keyed load, then started again', () => {
+  it('answers only 201 or 503 with Retry-After within the deadline during the outage, recovers without a restart, and every key applies exactly once', async () => {
+    expect((await api.createAccount(3, '1000000')).status).toBe(201)
+    expect((await api.createAccount(4, '0')).status).toBe(201)
+    const move = { source_account_id: 3, destination_account_id: 4, amount: '1' }
+    const keys: string[] = []
+    const answers: { key: string; reply: Reply; ms: number }[] = []
+    let sending = true
+    // Eight clients, each sending keyed transfers one after another until told to stop.
+    const clients = Array.from({ length: 8 }, async (_, c) => {
+      for (let i = 0; sending; i++) {
+        const key = `killed-${c}-${i}`
+        keys.push(key)
+        const answer = { key, ...(await timed(() => api.post('/v1/transfers', move, { 'idempotency-key': key }))) }
+        answers.push(answer)
+        // As a client honouring Retry-After would, if less patiently.
+        if (answer.reply.status === 503) await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await mariadb.kill()
+    const killedAt = answers.length
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    sending = false
+    await Promise.all(clients)
+
+    expect(killedAt).toBeGreaterThan(0)
+    const during = answers.slice(killedAt)
+    expect(during.some(({ reply }) => reply.status === 503)).toBe(true)
+    for (const { reply, ms } of answers) {
+      expect([201, 503]).toContain(reply.status)
+      expect(ms).toBeLessThan(DEADLINE_MS + MARGIN_MS)
+      if (reply.status === 503) {
+        expectUnavailable({ reply, ms }, DEADLINE_MS + MARGIN_MS)
+        expect(['SERVICE_UNAVAILABLE', 'COMMIT_OUTCOME_UNKNOWN']).toContain(reply.body.code)
+      }
+    }
+
+    await mariadb.start()
+    const backBy = performance.now() + 15_000
+    while ((await api.get('/readyz')).status !== 200) expect(performance.now()).toBeLessThan(backBy)
+    // Every key again: a committed one replays its transfer, the others apply now; none twice.
+    const first = new Map(answers.map(({ key, reply }) => [key, reply]))
+    const pending = [...keys]
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let key = pending.pop(); key !== undefined; key = pending.pop()) {
+          const again = await api.post('/v1/transfers', move, { 'idempotency-key': key })
+          expect(again.status).toBe(201)
+          const before = first.get(key)
+          if (before?.status === 201) expect(again.body.transfer_id).toBe(before.body.transfer_id)
+        }
+      }),
+    )
+    expect(await api.balance(4)).toBe(String(keys.length))
+    expect(await api.balance(3)).toBe(String(1_000_000 - keys.length))
+  }, 90_000)
+})
+
 describe('with MariaDB frozen (SIGSTOP)', () => {
   it('answers writes and reads 503 with Retry-After within the deadline, /readyz 503 within about 1 s, then recovers, and the ledger is exact', async () => {
     expect((await api.createAccount(1, '1000')).status).toBe(201)

@@ -57,16 +57,19 @@ describe('metrics of a running service, scraped from its Prometheus endpoint', (
     expect((await transfer(1001, 2002, '0.25', 'key-1')).headers.get('idempotent-replayed')).toBe('true')
     expect((await transfer(1001, 2002, '0.5', 'key-1')).status).toBe(422)
     expect((await api.post('/v1/transfers', { source_account_id: 1001 })).status).toBe(400)
+    // A reservation moves nothing until it is posted.
+    expect((await api.post('/v1/transfers', { source_account_id: 1001, destination_account_id: 2002, amount: '5', pending: true })).status).toBe(201)
 
     const samples = await scrape(metricsUrl)
     const transfers = (labels: Record<string, string>) => total(samples, 'transfers_total', labels)
     expect(transfers({ outcome: 'applied' })).toBe(3)
+    expect(transfers({ outcome: 'reserved' })).toBe(1)
     expect(transfers({ outcome: 'replayed' })).toBe(1)
     expect(transfers({ outcome: 'refused', code: 'INSUFFICIENT_FUNDS' })).toBe(1)
     expect(transfers({ outcome: 'refused', code: 'ACCOUNT_NOT_FOUND' })).toBe(1)
     expect(transfers({ outcome: 'refused', code: 'IDEMPOTENCY_KEY_REUSED' })).toBe(1)
     // The invalid body never reached the use case: it is an HTTP 400, not a transfer.
-    expect(transfers({})).toBe(7)
+    expect(transfers({})).toBe(8)
     expect(total(samples, 'transfers_amount_total')).toBe(4)
 
     const keyed = (outcome: string) => total(samples, 'idempotency_requests_total', { operation: 'transfer-funds', outcome })
@@ -74,19 +77,19 @@ describe('metrics of a running service, scraped from its Prometheus endpoint', (
 
     const requests = (status: string) =>
       total(samples, 'http_server_request_duration_count', { http_route: '/v1/transfers', http_request_method: 'POST', http_response_status_code: status })
-    expect([requests('201'), requests('404'), requests('422'), requests('400')]).toEqual([4, 1, 2, 1])
+    expect([requests('201'), requests('404'), requests('422'), requests('400')]).toEqual([5, 1, 2, 1])
     expect(total(samples, 'http_server_request_duration_count', { http_route: '/v1/accounts', http_response_status_code: '201' })).toBe(2)
   })
 
   it('counts the write batches: every write the workload made, in batches of at least one', async () => {
     const samples = await scrape(metricsUrl)
-    // Two openings and seven transfers reached the write path: the refusals too, and the replay and
+    // Two openings and eight transfers reached the write path: the refusals too, and the replay and
     // the reuse, answered by the batch that found their key committed. The 400 never did.
     const writes = total(samples, 'ledger_batch_size_sum')
     const batches = total(samples, 'ledger_batch_size_count')
-    expect(writes).toBe(9)
+    expect(writes).toBe(10)
     expect(batches).toBeGreaterThanOrEqual(1)
-    expect(batches).toBeLessThanOrEqual(9)
+    expect(batches).toBeLessThanOrEqual(10)
     expect(total(samples, 'ledger_batch_duration_count')).toBe(batches)
     expect(total(samples, 'ledger_batch_retries_total', { cause: 'deadlock' })).toBe(0)
   })

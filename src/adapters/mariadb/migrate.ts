@@ -44,10 +44,12 @@ export async function migrateToLatest(db: Kysely<any>, patienceMs = 30_000): Pro
 /** What a migration that another node ran first fails with: its object exists, its row is written, or its write-set lost. */
 const RACE_ERRNOS = new Set([
   1050, // ER_TABLE_EXISTS_ERROR
+  1060, // ER_DUP_FIELDNAME (a column added)
   1061, // ER_DUP_KEYNAME
   1062, // ER_DUP_ENTRY (kysely_migration)
   1213, // ER_LOCK_DEADLOCK (a certification conflict)
   1304, // ER_SP_ALREADY_EXISTS
+  1826, // ER_FK_DUP_NAME
 ])
 
 function lostRace(error: unknown): boolean {

@@ -35,6 +35,7 @@ export function meteredUseCases({ transfers, idempotency }: ServiceMetrics) {
           fn(input),
           (result) => {
             if (result.kind === 'replayed') transfers.replayed()
+            else if (input.pending) transfers.reserved()
             else transfers.applied(input.amount)
             key.returned(result)
           },

@@ -5,6 +5,7 @@ import { Tally } from './tally.js'
 
 /**
  * Transfers by outcome and the money they moved. Outcomes: `applied` (committed now),
+ * `reserved` (a pending transfer committed now: nothing moved until it is posted),
  * `replayed` (an Idempotency-Key answered with the saved response; nothing moved again),
  * `refused` with the refusal's code (INSUFFICIENT_FUNDS, ACCOUNT_NOT_FOUND…), `unknown` (the
  * COMMIT's answer was lost: it may have moved money) and `failed` with the error's code.
@@ -30,6 +31,10 @@ export class TransferMetrics {
     this.outcomes.add(APPLIED)
   }
 
+  reserved(): void {
+    this.outcomes.add(RESERVED)
+  }
+
   replayed(): void {
     this.outcomes.add(REPLAYED)
   }
@@ -43,6 +48,7 @@ export class TransferMetrics {
 }
 
 const APPLIED = { outcome: 'applied' }
+const RESERVED = { outcome: 'reserved' }
 const REPLAYED = { outcome: 'replayed' }
 const UNKNOWN = { outcome: 'unknown' }
 
