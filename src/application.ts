@@ -86,8 +86,13 @@ export interface ApplicationOptions {
 }
 
 /** Creates the database if missing and applies pending migrations, in one `migrate` trace. */
+/** How long one statement of a migration may take. */
+const MIGRATION_QUERY_TIMEOUT_MS = 15 * 60_000
+
 export async function migrateDatabase(config: Config): Promise<string[]> {
-  const db = openDatabase(config.database)
+  // A migration may rewrite a large table (0008 backfills every record): its statements get
+  // minutes, not the request path's DB_QUERY_TIMEOUT_MS.
+  const db = openDatabase({ ...config.database, queryTimeoutMs: Math.max(config.database.queryTimeoutMs, MIGRATION_QUERY_TIMEOUT_MS) })
   try {
     return await traced('migrate', async () => {
       await ensureDatabase(config.database)

@@ -7,6 +7,7 @@ import * as dropTransferIfUnchanged from './migrations/0004-drop-transfer-if-unc
 import * as apiKeys from './migrations/0005-api-keys.js'
 import * as pendingTransfers from './migrations/0006-pending-transfers.js'
 import * as outbox from './migrations/0007-outbox.js'
+import * as backfillBalanceHistory from './migrations/0008-backfill-balance-history.js'
 
 /** Listed here rather than read from disk, so the same code runs from src and from dist. */
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005-api-keys': apiKeys,
   '0006-pending-transfers': pendingTransfers,
   '0007-outbox': outbox,
+  '0008-backfill-balance-history': backfillBalanceHistory,
 }
 
 /**

@@ -11,8 +11,7 @@ import { type Kysely, sql } from 'kysely'
  * Balances over time: each record keeps the posted balances it left on both accounts, and an
  * account's initial balance is an `opening` record of its own (source = destination = the account),
  * so every balance is the sum of its entries and the balance at an instant is one index lookup.
- * Rows older than this migration have no opening entry and NULL balances (no backfill: see
- * docs/write-path.md).
+ * Rows older than this migration get their opening entries and balances from 0008.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`ALTER TABLE accounts
