@@ -63,10 +63,10 @@ const one = (kind: string) => {
   return found[0]!.object
 }
 
-/** The variables the service reads: src/config.ts's, and the OTEL_* rows of the README's Configuration table. */
+/** The variables the service reads: src/config.ts's, and the OTEL_* rows of docs/configuration.md's table. */
 const serviceVariables = new Set([
   ...[...read('src/config.ts').matchAll(/(?:integer|text)\('([A-Z][A-Z0-9_]+)'|env\.([A-Z][A-Z0-9_]+)/g)].map((m) => (m[1] ?? m[2]) as string),
-  ...[...read('README.md').matchAll(/^\| `(OTEL_[A-Z_]+)` \|/gm)].map((m) => m[1] as string),
+  ...[...read('docs/configuration.md').matchAll(/^\| `(OTEL_[A-Z_]+)` \|/gm)].map((m) => m[1] as string),
 ])
 
 describe('deploy/k8s', () => {
