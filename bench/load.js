@@ -8,7 +8,7 @@ import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
-import { databasePid } from './lib/cpu.js'
+import { databasePid, natsPid } from './lib/cpu.js'
 import { openLedger } from './lib/ledger.js'
 import { startOtlpSink } from './lib/otlp-sink.js'
 import { addRatios, save, table } from './lib/report.js'
@@ -149,6 +149,7 @@ async function main() {
 
   const ledger = databaseUrl ? openLedger(databaseUrl) : undefined
   const mariadb = await databasePid(databaseUrl)
+  const nats = natsPid(process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222')
   /** @type {import('./lib/types.js').Row[]} */
   const rows = []
   try {
@@ -159,7 +160,7 @@ async function main() {
         base: target.url,
         databaseUrl,
         ledger,
-        pids: { target: target.pid, mariadb },
+        pids: { target: target.pid, mariadb, ...((step.events ?? options.events[0]) === 'off' ? {} : { nats }) },
         metricsUrl: target.metricsUrl,
         connections: step.connections,
         duration: options.duration,

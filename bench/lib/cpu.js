@@ -45,7 +45,21 @@ export async function databasePid(databaseUrl) {
 }
 
 function databasePidByName() {
-  for (const name of ['mariadbd', 'mysqld']) {
+  return pidByName('mariadbd', 'mysqld')
+}
+
+/**
+ * The pid of the NATS server at `natsUrl` when it is on this machine (127.0.0.1 or localhost), by
+ * name; undefined otherwise. Its CPU is what events cost beyond the service and MariaDB.
+ * @param {string | undefined} natsUrl
+ */
+export function natsPid(natsUrl) {
+  return natsUrl && /^(nats:\/\/)?(127\.0\.0\.1|localhost)(:|$)/.test(natsUrl) ? pidByName('nats-server') : undefined
+}
+
+/** @param {string[]} names */
+function pidByName(...names) {
+  for (const name of names) {
     try {
       const pid = Number(execFileSync('pidof', ['-s', name], { encoding: 'utf8' }).trim())
       if (pid) return pid

@@ -64,6 +64,7 @@ export function table(rows) {
     ['RSS', 4, (r) => r.peakRssMb ?? ''],
     ['µs:svc', 6, (r) => r.cpu?.target ?? ''],
     ['µs:db', 5, (r) => r.cpu?.mariadb ?? ''],
+    ['µs:nats', 7, (r) => r.cpu?.nats ?? ''],
     ['batch mean/p99', 14, sizes],
   ])
   const cell = (/** @type {unknown} */ value, /** @type {number} */ width, /** @type {number} */ index) => {
@@ -78,7 +79,7 @@ export function table(rows) {
     ...rows.map((row) => line(columns.map(([, , value]) => value(row)))),
     '',
     'p50/p99 in ms; ×ceil: req/s over the ceiling of the same workload at the same connections, this run;',
-    'µs: CPU time per request of the target (for a ceiling, its client) and of MariaDB; RSS: peak, MB.',
+    'µs: CPU time per request of the target (for a ceiling, its client), of MariaDB and of a local NATS server (events on); RSS: peak, MB.',
     ...(notes.length > 0 ? ['', 'Checks:', ...notes] : []),
   ].join('\n')
 }
@@ -86,13 +87,13 @@ export function table(rows) {
 /** @param {import('./types.js').Row[]} rows */
 export function markdown(rows) {
   const head =
-    '| scenario | variant | conn | requests | req/s | × ceiling | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | peak RSS MB | CPU µs/req: target | CPU µs/req: MariaDB | batches | batch size mean | batch size p50 | batch size p99 | note |'
-  const rule = '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|'
+    '| scenario | variant | conn | requests | req/s | × ceiling | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | peak RSS MB | CPU µs/req: target | CPU µs/req: MariaDB | CPU µs/req: NATS | batches | batch size mean | batch size p50 | batch size p99 | note |'
+  const rule = '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
   const lines = rows.map((r) =>
     [
       r.scenario, variant(r), r.connections, r.requests, r.rps, r.ratio ?? '', r.p50, r.p90, r.p99, r.max,
       Object.entries(r.non2xx).map(([s, n]) => `${s}: ${n}`).join(', ') || '0', r.errors, r.peakRssMb ?? '',
-      r.cpu?.target ?? '', r.cpu?.mariadb ?? '', r.batches?.batches ?? '', r.batches?.mean ?? '',
+      r.cpu?.target ?? '', r.cpu?.mariadb ?? '', r.cpu?.nats ?? '', r.batches?.batches ?? '', r.batches?.mean ?? '',
       r.batches ? `≤${r.batches.p50}` : '', r.batches ? `≤${r.batches.p99}` : '', r.note ?? '',
     ].join(' | '),
   )

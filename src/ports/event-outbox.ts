@@ -4,8 +4,8 @@ export interface PendingEvent {
   readonly eventId: string
   /** After the configured prefix, e.g. `transfer.posted.1001.1002`. */
   readonly subject: string
-  /** The event's JSON, as published. */
-  readonly payload: string
+  /** The event's JSON in UTF-8, as published (bytes, so that the relay neither decodes nor encodes it). */
+  readonly payload: Uint8Array
   /** W3C traceparent of the transaction that wrote it, if it was traced. */
   readonly traceContext: string | null
 }
@@ -28,7 +28,8 @@ export interface OutboxClaim {
  */
 export interface EventOutbox {
   /**
-   * Claims the oldest `limit` committed events in the order they were written and runs `publish`
+   * Claims the oldest committed events in the order they were written, at most `limit` of them
+   * but always those of the oldest writing transaction (which are never split), and runs `publish`
    * with them (not called with none); once it resolves, removes them, in the same transaction as
    * the claim. When `publish` throws, nothing is removed (the events are claimed again next time,
    * so each is published at least once) and the error is rethrown. Throws StoreUnavailable when

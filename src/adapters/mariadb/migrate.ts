@@ -8,6 +8,7 @@ import * as apiKeys from './migrations/0005-api-keys.js'
 import * as pendingTransfers from './migrations/0006-pending-transfers.js'
 import * as outbox from './migrations/0007-outbox.js'
 import * as backfillBalanceHistory from './migrations/0008-backfill-balance-history.js'
+import * as outboxRowPerTransaction from './migrations/0009-outbox-row-per-transaction.js'
 
 /** Listed here rather than read from disk, so the same code runs from src and from dist. */
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0006-pending-transfers': pendingTransfers,
   '0007-outbox': outbox,
   '0008-backfill-balance-history': backfillBalanceHistory,
+  '0009-outbox-row-per-transaction': outboxRowPerTransaction,
 }
 
 /**

@@ -56,10 +56,10 @@ export interface ApiKeysTable {
 
 export interface OutboxTable {
   id: Generated<string>
-  event_id: string
-  subject: string
-  /** The event's JSON, as published. */
-  payload: string
+  /** How many lines `messages` holds. */
+  event_count: number
+  /** The transaction's events in order, a line each (outbox-rows.ts). */
+  messages: string
   trace_context: string | null
   created_at: Generated<Date>
 }
