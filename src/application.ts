@@ -323,7 +323,6 @@ export function openRelay(database: Config['database'], events: EventsConfig, { 
   const db = openDatabase(database, pool)
   const publisher = new JetStreamPublisher(events)
   const loop = startRelayLoop(relayEvents({ outbox: new MariadbOutboxClaims(db), publisher, batchSize: events.batchSize }), {
-    batchSize: events.batchSize,
     pollMs: events.pollMs,
     logger,
     observe: metrics.events.record,

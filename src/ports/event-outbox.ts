@@ -18,6 +18,8 @@ export interface OutboxClaim {
   readonly published: number
   /** Of those, how many the broker already had (sent before by a relay that died before removing them). */
   readonly duplicates: number
+  /** True when the claim's limit left committed events behind: the next round can follow at once. */
+  readonly more: boolean
   /** Age of the oldest unpublished event when the claim began (0 with none). */
   readonly lagMs: number
 }

@@ -40,12 +40,12 @@ export class MariadbOutboxClaims implements EventOutbox {
         .setIsolationLevel('read committed')
         .execute(async (trx) => {
           const lease = await sql`SELECT id FROM outbox_relay WHERE id = 1 FOR UPDATE SKIP LOCKED`.execute(trx)
-          if (lease.rows.length === 0) return { held: false, published: 0, duplicates: 0, lagMs: 0 }
+          if (lease.rows.length === 0) return { held: false, published: 0, duplicates: 0, more: false, lagMs: 0 }
           const { rows } = await sql<ClaimedRow>`
             SELECT id, event_count, TIMESTAMPDIFF(MICROSECOND, created_at, NOW(3)) AS age_us
             FROM outbox FORCE INDEX (PRIMARY) ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`.execute(trx)
           const [oldest] = rows
-          if (!oldest) return { held: true, published: 0, duplicates: 0, lagMs: 0 }
+          if (!oldest) return { held: true, published: 0, duplicates: 0, more: false, lagMs: 0 }
           const ids = withinLimit(rows, limit)
           const { rows: kept } = await sql<MessagesRow>`
             SELECT CAST(messages AS BINARY) AS messages, trace_context FROM outbox WHERE id IN (${sql.join(ids)}) ORDER BY id`.execute(trx)
@@ -53,7 +53,9 @@ export class MariadbOutboxClaims implements EventOutbox {
           published = publish(events)
           const { duplicates } = await published
           await sql`DELETE FROM outbox WHERE id IN (${sql.join(ids)})`.execute(trx)
-          return { held: true, published: events.length, duplicates, lagMs: Math.max(0, Number(oldest.age_us) / 1000) }
+          // Rows past the limit were left, or the LIMIT itself may have cut the list short.
+          const more = ids.length < rows.length || rows.length === limit
+          return { held: true, published: events.length, duplicates, more, lagMs: Math.max(0, Number(oldest.age_us) / 1000) }
         })
     } catch (error) {
       if (published && (await published.then(() => false, (failure: unknown) => failure === error))) throw error

@@ -18,7 +18,10 @@ export class MariadbOutboxWrites implements OutboxWrites {
     if (events.length === 0) return
     const carrier: Record<string, string> = {}
     propagation.inject(context.active(), carrier)
-    const messages = encodeMessages(events.map((event) => ({ id: event.id, ...eventMessage(event) })))
+    // As bytes, which mysql2 sends as a hex literal: escaping the string instead (every quote of
+    // the JSON) cost three to four times the CPU on the write path (measured: 74 against 17–21 µs
+    // for a batch of 13 events).
+    const messages = Buffer.from(encodeMessages(events.map((event) => ({ id: event.id, ...eventMessage(event) }))))
     this.tx.queue({
       sql: 'INSERT INTO outbox (event_count, messages, trace_context) VALUES (?, ?, ?)',
       parameters: [events.length, messages, carrier.traceparent ?? null],

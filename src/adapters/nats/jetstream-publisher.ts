@@ -1,5 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream'
-import { connect, createInbox, headers, type Msg, nanos, type NatsConnection } from '@nats-io/transport-node'
+import { connect, createInbox, headers, type Msg, type MsgHdrs, nanos, type NatsConnection } from '@nats-io/transport-node'
 import type { EventsConfig } from '../../config.js'
 import type { EventPublisher, PendingEvent } from '../../ports/event-outbox.js'
 import { publishSpan } from '../telemetry/publish-spans.js'
@@ -101,8 +101,10 @@ export class JetStreamPublisher implements EventPublisher {
     const lastIndex = events.length - 1
     let ack: Promise<Msg> | undefined
     const keys: string[] = []
+    const h = this.chunkHeaders(carrier)
     events.forEach((event, i) => {
-      ack = this.send(connected, event, carrier, i === lastIndex ? keys : undefined, expected)
+      h.set('Nats-Expected-Last-Msg-Id', expected)
+      ack = this.send(connected, event, h, i === lastIndex ? keys : undefined)
       expected = event.eventId
     })
     const [answer] = await this.acknowledged(connected, keys, ack ? [ack] : [])
@@ -112,10 +114,11 @@ export class JetStreamPublisher implements EventPublisher {
   /** Sends the chunk with an acknowledgement asked for each message; throws unless every one is stored. */
   private async sendAcked(connected: Connected, events: readonly PendingEvent[], carrier: Record<string, string>): Promise<{ duplicates: number; lastStored: boolean }> {
     const keys: string[] = []
+    const h = this.chunkHeaders(carrier)
     const answers = await this.acknowledged(
       connected,
       keys,
-      events.map((event) => this.send(connected, event, carrier, keys) as Promise<Msg>),
+      events.map((event) => this.send(connected, event, h, keys) as Promise<Msg>),
     )
     let duplicates = 0
     for (const answer of answers) {
@@ -127,17 +130,22 @@ export class JetStreamPublisher implements EventPublisher {
     return { duplicates, lastStored: answers.length > 0 && !answers.at(-1)?.duplicate }
   }
 
-  /**
-   * Publishes one event. With `keys`, asks for its acknowledgement under a new key (pushed there)
-   * and returns it; `expectedLast` is the id the stream's newest message must have.
-   */
-  private send({ nc, inbox, waiting }: Connected, event: PendingEvent, carrier: Record<string, string>, keys?: string[], expectedLast?: string): Promise<Msg> | undefined {
-    const { stream, subjectPrefix } = this.settings
+  /** The headers every message of a chunk has; `send` sets the message's own on it before each publish. */
+  private chunkHeaders(carrier: Record<string, string>): MsgHdrs {
     const h = headers()
-    h.set('Nats-Msg-Id', event.eventId)
-    h.set('Nats-Expected-Stream', stream)
-    if (expectedLast !== undefined) h.set('Nats-Expected-Last-Msg-Id', expectedLast)
+    h.set('Nats-Expected-Stream', this.settings.stream)
     for (const name in carrier) h.set(name, carrier[name] as string)
+    return h
+  }
+
+  /**
+   * Publishes one event with the chunk's headers `h` and its own `Nats-Msg-Id` (set on `h`: a
+   * publish encodes the headers at once, so the next message may change them). With `keys`, asks
+   * for its acknowledgement under a new key (pushed there) and returns it.
+   */
+  private send({ nc, inbox, waiting }: Connected, event: PendingEvent, h: MsgHdrs, keys?: string[]): Promise<Msg> | undefined {
+    const { subjectPrefix } = this.settings
+    h.set('Nats-Msg-Id', event.eventId)
     if (!keys) {
       nc.publish(`${subjectPrefix}.${event.subject}`, event.payload, { headers: h })
       return undefined

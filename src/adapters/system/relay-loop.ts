@@ -3,8 +3,6 @@ import type { RelayEvents } from '../../app/relay-events.js'
 import type { OutboxClaim } from '../../ports/event-outbox.js'
 
 export interface RelayLoopOptions {
-  /** Rows per round: a full round is followed at once by the next. */
-  batchSize: number
   /** Pause after a round that found fewer rows (or another relay holding the outbox). */
   pollMs: number
   /** Longest pause after failed rounds; pauses double from 100 ms up to it, with jitter. */
@@ -26,13 +24,13 @@ export interface RelayLoop {
 }
 
 /**
- * Runs the relay until stopped: rounds back to back while they come back full, a pause when they
- * do not, and a doubling pause (with jitter, up to `maxBackoffMs`) while they fail, e.g. with NATS
- * or MariaDB down. Failures are logged once when they start, then at most every `logEveryMs`,
+ * Runs the relay until stopped: rounds back to back while each leaves events behind (its limit
+ * reached), a pause when one does not, and a doubling pause (with jitter, up to `maxBackoffMs`)
+ * while they fail, e.g. with NATS or MariaDB down. Failures are logged once when they start, then at most every `logEveryMs`,
  * and the recovery once; a lag above `lagWarningMs` is logged likewise.
  */
 export function startRelayLoop(relay: RelayEvents, options: RelayLoopOptions): RelayLoop {
-  const { logger, batchSize, pollMs, maxBackoffMs = 5_000, lagWarningMs = 10_000, logEveryMs = 30_000 } = options
+  const { logger, pollMs, maxBackoffMs = 5_000, lagWarningMs = 10_000, logEveryMs = 30_000 } = options
   let stopping = false
   let wake: (() => void) | undefined
   let failures = 0
@@ -78,7 +76,7 @@ export function startRelayLoop(relay: RelayEvents, options: RelayLoopOptions): R
       const claim = await round()
       if (stopping) break
       if (!claim) await pause(Math.random() * Math.min(maxBackoffMs, 100 * 2 ** Math.min(failures, 16)))
-      else if (claim.published < batchSize) await pause(pollMs)
+      else if (!claim.more) await pause(pollMs)
     }
   })()
 
