@@ -96,11 +96,14 @@ export interface LedgerDeps {
  * Within this process, requests with the same idempotency key run one after the other: the
  * second finds the first's answer committed (a replay) or the key free again.
  */
+/** How a lane's batch locks: a write-batch mode, or the waiting lane's free accounts first, then a wait for the rest. */
+type LaneMode = LockMode | 'free-first'
+
 export function createLedger(deps: LedgerDeps): Ledger {
   /** Transactions a batch may spend on deadlocks, aborts and certification conflicts. */
   const conflictBudget = Math.max(deps.retry.attempts, deps.retry.conflictAttempts ?? 0)
   /** One batch from its lane: its first transaction is attempt `attempt`, in `mode`. */
-  const execute = async (batch: Submission[], attempt: number, mode: LockMode): Promise<void> => {
+  const execute = async (batch: Submission[], attempt: number, mode: LaneMode): Promise<void> => {
     const report: BatchReport = {
       size: batch.length,
       transactions: 0,
@@ -123,11 +126,13 @@ export function createLedger(deps: LedgerDeps): Ledger {
     deps.observe?.(report)
   }
 
-  const write = async (all: readonly Submission[], attempt: number, wanted: LockMode, report: BatchReport): Promise<void> => {
+  const write = async (all: readonly Submission[], attempt: number, wanted: LaneMode, report: BatchReport): Promise<void> => {
     const submissions = withinDeadline(all)
     if (submissions.length === 0) return
     // Too little time left to wait for a lock: take what is free, and answer the rest as still locked.
-    const mode = timeLeft(submissions) < LOCK_WAIT_MIN_MS ? 'skip-busy' : wanted
+    // The waiting lane takes what is free first when it has several requests to hold apart.
+    const lane: LockMode = wanted === 'free-first' ? (submissions.length > 1 ? 'skip-busy' : 'wait') : wanted
+    const mode: LockMode = timeLeft(submissions) < LOCK_WAIT_MIN_MS ? 'skip-busy' : lane
     report.transactions++
     let written: Awaited<ReturnType<typeof writeBatch>>
     try {
@@ -160,8 +165,18 @@ export function createLedger(deps: LedgerDeps): Ledger {
       for (const submission of written.setAside) submission.reject(stillLocked(attempt))
       return
     }
-    // They wait for their accounts in a lane of their own, so that this batch's slot is free at once.
+    // In the waiting lane, what is still busy now waits, on its own: what was free has committed.
+    if (wanted === 'free-first') return write(written.setAside, attempt, 'wait', report)
     for (const submission of written.setAside) {
+      // Set aside for the first time: most such accounts are busy only for this process's other
+      // batch in flight, so the request tries the first lane once more rather than queue in the
+      // waiting lane behind requests that wait seconds for an account locked elsewhere.
+      if (!setAsideOnce.has(submission)) {
+        setAsideOnce.add(submission)
+        if (!batcher.offer(submission)) submission.reject(new StoreUnavailable('Too many writes are waiting for the database', { reason: 'overloaded' }))
+        continue
+      }
+      // Then they wait for their accounts in a lane of their own, so that this batch's slot is free at once.
       if (!waiting.offer(submission)) submission.reject(new StoreUnavailable('Too many writes are waiting for locked accounts', { reason: 'contended' }))
     }
   }
@@ -169,7 +184,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
   const recover = async (
     submissions: readonly Submission[],
     attempt: number,
-    mode: LockMode,
+    mode: LaneMode,
     report: BatchReport,
     error: unknown,
   ): Promise<void> => {
@@ -226,10 +241,14 @@ export function createLedger(deps: LedgerDeps): Ledger {
 
   // Two lanes. A batch first locks only the accounts no other transaction holds (SKIP LOCKED), so
   // that an account locked elsewhere, even for long, never holds up a batch that carries it: the
-  // requests that need a busy account are set aside into the waiting lane, whose batches wait for
-  // their locks (attempt 2, then the rules of recover). Each lane has its own slots.
+  // requests that need a busy account are set aside: to the first lane once more, then into the
+  // waiting lane. There a batch again first takes what is free by now, and only the requests still
+  // blocked then wait for their locks (attempt 2, then the rules of recover): a request busy for a
+  // moment is not held behind one whose account is locked for seconds. Each lane has its own slots.
   const batcher = new Batcher((batch: Submission[]) => execute(batch, 1, 'skip-busy'), deps.batching)
-  const waiting = new Batcher((batch: Submission[]) => execute(batch, 2, 'wait'), deps.batching)
+  /** Requests the first lane has set aside once already: the next time, they go to the waiting lane. */
+  const setAsideOnce = new WeakSet<Submission>()
+  const waiting = new Batcher((batch: Submission[]) => execute(batch, 2, 'free-first'), deps.batching)
   const enqueue = (command: Command, idempotency: Idempotency<Applied> | undefined, deadline: number | undefined) =>
     new Promise<Settled<Applied>>((resolve, reject) => {
       const submission: Submission = { command, idempotency, context: deps.scope.capture(), resolve, reject, ...(deadline === undefined ? {} : { deadline }) }

@@ -118,6 +118,35 @@ describe('the write path', () => {
     expect(balances(3, 4)).toEqual(['100', '100'])
   })
 
+  it('lets a request whose account was busy only for a moment commit in the waiting lane, not wait behind one whose account stays locked', async () => {
+    t.store.busy.add(5).add(3)
+    // Account 3 is free again once both tries in the first lane have set its request aside (as
+    // when the other transaction that held it commits); account 5 stays locked.
+    let triesOf3 = 0
+    t.store.onLockCall = (call) => void (call.mode === 'skip-busy' && call.ids.includes(3) && ++triesOf3 === 2 && t.store.busy.delete(3))
+    // All three are set aside twice; the first runs alone in the waiting lane, the other two together behind it.
+    const { first, rest } = behindOne([transfer(5, 6, '10')], [transfer(5, 6, '20')], [transfer(3, 4, '10')])
+    await first
+    const [locked, alsoLocked, wasBusy] = await Promise.all(rest)
+    expect(wasBusy).toMatchObject({ kind: 'applied' })
+    expect(locked).toBeInstanceOf(StoreUnavailable)
+    expect(alsoLocked).toBeInstanceOf(StoreUnavailable)
+    await reported()
+    // The batch of two took what was free first: 3 → 4 committed at once, and only 5 → 6 waited.
+    const together = t.reports.find((report) => report.size === 2)
+    expect(together).toMatchObject({ setAside: 1, conflicts: { 'lock-wait': 2 } })
+    expect(t.store.lockCalls.slice(1).map((call) => [call.mode, call.ids])).toEqual([
+      ['skip-busy', [5, 6, 5, 6, 3, 4]],
+      ['skip-busy', [5, 6, 5, 6, 3, 4]],
+      ['wait', [5, 6]],
+      ['wait', [5, 6]],
+      ['skip-busy', [5, 6, 3, 4]],
+      ['wait', [5, 6]],
+      ['wait', [5, 6]],
+    ])
+    expect(balances(3, 5)).toEqual(['90', '100'])
+  })
+
   it('commits the innocent requests of a batch with a busy account without waiting for it, and lets only the one that needs it wait', async () => {
     t.store.busy.add(5)
     const { first, rest } = behindOne([transfer(1, 2, '10')], [transfer(5, 6, '10')], [transfer(3, 4, '10')])
@@ -125,16 +154,19 @@ describe('the write path', () => {
     const [innocent, needsBusy, alsoInnocent] = await Promise.all(rest)
     expect(innocent).toMatchObject({ kind: 'applied' })
     expect(alsoInnocent).toMatchObject({ kind: 'applied' })
-    // The batch took what was free; the busy account stayed locked: two waits in the waiting lane, then 503.
+    // The batch took what was free; the busy account stayed locked: one more try in the first
+    // lane, two waits in the waiting lane, then 503.
     expect(needsBusy).toBeInstanceOf(StoreUnavailable)
     await reported()
     expect(t.store.lockCalls.slice(1).map((call) => [call.mode, call.ids])).toEqual([
       ['skip-busy', [1, 2, 5, 6, 3, 4]],
+      ['skip-busy', [5, 6]],
       ['wait', [5, 6]],
       ['wait', [5, 6]],
     ])
     expect(t.reports[1]).toMatchObject({ size: 3, transactions: 1, setAside: 1, conflicts: { 'lock-wait': 0 } })
-    expect(t.reports[2]).toMatchObject({ size: 1, transactions: 2, conflicts: { 'lock-wait': 2 } })
+    expect(t.reports[2]).toMatchObject({ size: 1, transactions: 1, setAside: 1 })
+    expect(t.reports[3]).toMatchObject({ size: 1, transactions: 2, conflicts: { 'lock-wait': 2 } })
     expect(balances(1, 3, 5)).toEqual(['90', '90', '100'])
   })
 

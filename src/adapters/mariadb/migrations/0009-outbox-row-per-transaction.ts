@@ -10,7 +10,7 @@ import { type Kysely, sql } from 'kysely'
  *
  * Rows written before this migration are rewritten in place as rows of one event, so nothing
  * waiting in the outbox is lost. An instance of the previous version still running writes rows
- * this schema refuses: its transfers fail whole (and are answered 503) until it is replaced.
+ * this schema refuses: its transfers fail whole (a 5xx, nothing half-written) until it is replaced.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`ALTER TABLE outbox
