@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ObservedUnitOfWork } from './support/observed-unit-of-work.js'
 import { type RedisServer, startRedisServer } from './support/redis-server.js'
-import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
+import { startServiceCachedIn } from './support/cached-service.js'
+import { client, freshDatabaseUrl, type RunningService } from './support/service.js'
 
 // A process that dies between a COMMIT and the cache refresh that follows it: the wrapped unit of
 // work commits for real and then reports the commit's answer lost, so the ledger refreshes
@@ -17,12 +18,7 @@ let api: ReturnType<typeof client>
 
 beforeAll(async () => {
   redisServer = await startRedisServer()
-  first = await startService({
-    databaseUrl,
-    redisUrl: redisServer.url,
-    env: { REDIS_COMMAND_TIMEOUT_MS: '150' },
-    decorateUnitOfWork: (inner) => (losing = new ObservedUnitOfWork(inner)),
-  })
+  first = await startServiceCachedIn(redisServer, { databaseUrl, decorateUnitOfWork: (inner) => (losing = new ObservedUnitOfWork(inner)) })
   api = client(first)
   expect((await api.createAccount(1, '100')).status).toBe(201)
   expect((await api.createAccount(2, '0')).status).toBe(201)
@@ -69,7 +65,7 @@ describe('the account cache after a commit whose refresh was lost', () => {
 
   it('converges within a few seconds when a service process starts again, without any re-send', async () => {
     await commitAndLoseTheRefresh('crash-2', '90', '80')
-    const restarted = await startService({ databaseUrl, redisUrl: redisServer.url, env: { REDIS_COMMAND_TIMEOUT_MS: '150' } })
+    const restarted = await startServiceCachedIn(redisServer, { databaseUrl })
     try {
       // The new process cleared the namespace before serving reads from it: both processes read 80.
       expect(await settles(client(restarted), 1, '80', 3000)).toBe('80')

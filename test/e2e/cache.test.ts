@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Money } from '../../src/domain/money.js'
 import { CountingRecords } from './support/counting-records.js'
 import { type RedisServer, startRedisServer } from './support/redis-server.js'
-import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
+import { startServiceCachedIn } from './support/cached-service.js'
+import { client, freshDatabaseUrl, type RunningService } from './support/service.js'
 
 let redisServer: RedisServer
 let service: RunningService
@@ -13,15 +14,9 @@ let api: ReturnType<typeof client>
 beforeAll(async () => {
   redisServer = await startRedisServer()
   console.log(`[e2e] Redis: ${redisServer.description}`)
-  service = await startService({
+  service = await startServiceCachedIn(redisServer, {
     databaseUrl: freshDatabaseUrl('cache'),
-    redisUrl: redisServer.url,
     decorateAccountRecords: (inner) => (store = new CountingRecords(inner)),
-    // The service runs inside this test worker, beside the rest of the suite on two cores: a
-    // stall of the worker's event loop longer than the default 50 ms fires the timeout before the
-    // answer that already arrived is read, and a write that did land counts as failed. 150 ms
-    // keeps the bounds asserted below (1 s during a stall, 2 s during an outage) meaningful.
-    env: { REDIS_COMMAND_TIMEOUT_MS: '150' },
   })
   api = client(service)
 })

@@ -1,38 +1,22 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase } from '../../src/adapters/mariadb/database.js'
-import { loadConfig } from '../../src/config.js'
-import { client, freshDatabaseUrl, type Reply, type RunningService, startService } from './support/service.js'
+import { type Reply, serviceWithOutsideLocks, timed } from './support/service.js'
 
 // The defaults (REQUEST_DEADLINE_MS=5000, DB_LOCK_WAIT_TIMEOUT_S=3, 3 lock-wait attempts), which
 // added up to more than 9 s before the one deadline. The margin is for a loaded 2-core machine.
 const DEADLINE_MS = 5000
 const MARGIN_MS = 1500
 
-let service: RunningService
-let api: ReturnType<typeof client>
-let outside: ReturnType<typeof openDatabase>
+let locks: Awaited<ReturnType<typeof serviceWithOutsideLocks>> | undefined
 
 beforeAll(async () => {
-  service = await startService({ databaseUrl: freshDatabaseUrl('deadline') })
-  api = client(service)
-  // Connections of the test's own, outside the service's pools.
-  outside = openDatabase(loadConfig({ DATABASE_URL: service.databaseUrl }).database)
-  for (const id of [1, 2, 3, 4]) expect((await api.createAccount(id, '1000')).status).toBe(201)
+  locks = await serviceWithOutsideLocks('deadline', [1, 2, 3, 4], '1000')
 })
-afterAll(async () => {
-  await outside?.destroy()
-  await service?.stop()
-})
-
-async function timed(call: () => Promise<Reply>): Promise<{ reply: Reply; ms: number }> {
-  const started = performance.now()
-  const reply = await call()
-  return { reply, ms: performance.now() - started }
-}
+afterAll(() => locks?.stop())
 
 describe('rows locked from outside for longer than the deadline', () => {
   it('answers every keyed transfer that needs them 503 with Retry-After: 1 within the deadline, keeps reads working, and changes nothing', async () => {
+    const { api, outside } = locks!
     const transfer = (i: number) => api.post('/v1/transfers', { source_account_id: 1, destination_account_id: 2, amount: '1' }, { 'idempotency-key': `locked-${i}` })
     const { written, reads } = await outside.transaction().execute(async (holder) => {
       await sql`SELECT * FROM accounts WHERE account_id IN (1, 2) FOR UPDATE`.execute(holder)

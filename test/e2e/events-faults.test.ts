@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'kysely'
 import { afterEach, describe, expect, it } from 'vitest'
 import { eventsEnv, eventually, inspector, lastStates, type NatsServer, type RelayProcess, spawnRelay, startNatsServer, type StoredEvent } from './support/nats.js'
-import { client, freshDatabaseUrl, type Reply, type RunningService, startService } from './support/service.js'
+import { client, freshDatabaseUrl, openAccounts, type Reply, type RunningService, startService } from './support/service.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -46,16 +46,25 @@ async function checkStream(events: StoredEvent[], api: ReturnType<typeof client>
   for (const id of ids) expect(states.get(id)?.balance, `account ${id}`).toBe((await api.get(`/v1/accounts/${id}`)).body.balance)
 }
 
+/**
+ * A NATS server of the test's own (so it can be killed), a service publishing to it with `extra`
+ * settings, and accounts 1…`accounts` opened with "100" each; all stopped after the test.
+ */
+async function withPrivateNats(label: string, extra: Record<string, string>, accounts: number) {
+  const server: NatsServer = await startNatsServer()
+  cleanups.push(() => server.stop())
+  const env: Record<string, string> = { ...eventsEnv(label, server.url), ...extra }
+  const service = await startService({ databaseUrl: freshDatabaseUrl(`events_${label}`), env })
+  cleanups.push(() => service.stop())
+  const api = client(service)
+  const ids = Array.from({ length: accounts }, (_, i) => 1 + i)
+  await openAccounts(api, ids, '100')
+  return { server, env, service, api, ids }
+}
+
 describe('events when NATS goes away', () => {
   it('keeps answering transfers while NATS is down, then catches up, each account in order, nothing lost', async () => {
-    const server: NatsServer = await startNatsServer()
-    cleanups.push(() => server.stop())
-    const env = eventsEnv('nats_down', server.url)
-    const service = await startService({ databaseUrl: freshDatabaseUrl('events_nats_down'), env })
-    cleanups.push(() => service.stop())
-    const api = client(service)
-    const ids = Array.from({ length: 10 }, (_, i) => 1 + i)
-    for (const id of ids) expect((await api.createAccount(id, '100')).status).toBe(201)
+    const { server, env, service, api, ids } = await withPrivateNats('nats_down', {}, 10)
 
     const traffic = load(api, ids, 16)
     await sleep(500)
@@ -85,15 +94,8 @@ describe('events when NATS goes away', () => {
 
 describe('the relay killed mid-stream', () => {
   it('loses nothing when killed (-9) and restarted as two relays at once: re-sent events are dropped by the duplicate window', async () => {
-    const server: NatsServer = await startNatsServer()
-    cleanups.push(() => server.stop())
     // Small rounds, so a kill lands between a publish and its delete more often than not.
-    const env: Record<string, string> = { ...eventsEnv('relay_kill', server.url), EVENTS_RELAY: 'off', EVENTS_RELAY_BATCH: '20' }
-    const service = await startService({ databaseUrl: freshDatabaseUrl('events_relay_kill'), env })
-    cleanups.push(() => service.stop())
-    const api = client(service)
-    const ids = Array.from({ length: 8 }, (_, i) => 1 + i)
-    for (const id of ids) expect((await api.createAccount(id, '100')).status).toBe(201)
+    const { server, env, service, api, ids } = await withPrivateNats('relay_kill', { EVENTS_RELAY: 'off', EVENTS_RELAY_BATCH: '20' }, 8)
     const traffic = load(api, ids, 16)
     await eventually('a backlog in the outbox', async () => (await outboxEvents(service)) >= 1_500, 60_000)
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPrivateMariadb, type PrivateMariadb } from './support/private-mariadb.js'
-import { client, type Reply, type RunningService, startService } from './support/service.js'
+import { client, type Reply, type RunningService, startService, timed } from './support/service.js'
 
 // The default deadline (REQUEST_DEADLINE_MS=5000): the README's one bound. The margin covers a
 // loaded 2-core machine; what is asserted is that nothing waits for the 10 s statement timeout.
@@ -23,12 +23,6 @@ afterAll(async () => {
   await service?.stop()
   await mariadb?.stop()
 })
-
-async function timed(call: () => Promise<Reply>): Promise<{ reply: Reply; ms: number }> {
-  const started = performance.now()
-  const reply = await call()
-  return { reply, ms: performance.now() - started }
-}
 
 const body = (amount: string) => ({ source_account_id: 1, destination_account_id: 2, amount })
 

@@ -1,9 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase } from '../../src/adapters/mariadb/database.js'
-import { loadConfig } from '../../src/config.js'
-import { client, freshDatabaseUrl, type RunningService, startService } from './support/service.js'
+import { serviceWithOutsideLocks } from './support/service.js'
 
 // The target of the hardening issue, at the default pool size: while two accounts are locked from
 // outside, at least 99 % of the requests that do not touch them succeed, each within 1 s.
@@ -11,20 +9,12 @@ const ACCOUNTS = 40
 const LOCKED = [1, 2]
 const LOCK_MS = 6000
 
-let service: RunningService
-let api: ReturnType<typeof client>
-let outside: ReturnType<typeof openDatabase>
+let locks: Awaited<ReturnType<typeof serviceWithOutsideLocks>> | undefined
 
 beforeAll(async () => {
-  service = await startService({ databaseUrl: freshDatabaseUrl('isolation') })
-  api = client(service)
-  outside = openDatabase(loadConfig({ DATABASE_URL: service.databaseUrl }).database)
-  for (let id = 1; id <= ACCOUNTS; id++) expect((await api.createAccount(id, '1000')).status).toBe(201)
+  locks = await serviceWithOutsideLocks('isolation', Array.from({ length: ACCOUNTS }, (_, i) => i + 1), '1000')
 })
-afterAll(async () => {
-  await outside?.destroy()
-  await service?.stop()
-})
+afterAll(() => locks?.stop())
 
 interface Outcome {
   touchesLocked: boolean
@@ -35,6 +25,7 @@ interface Outcome {
 
 describe('two accounts locked from outside', () => {
   it('leaves the requests that do not touch them (transfers, batched, and reads) succeeding within 1 s, and the ledger exact', async () => {
+    const { api, outside } = locks!
     const outcomes: Outcome[] = []
     const moved = new Map<number, number>() // account → net change, from the 201s
     const someTransfer = (await api.transfer(3, 4, '1')).body.transfer_id as string

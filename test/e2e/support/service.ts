@@ -7,6 +7,7 @@ import { inject } from 'vitest'
 import type { Database } from '../../../src/adapters/mariadb/tables.js'
 import type { RedisAccountCache } from '../../../src/adapters/redis/redis-account-cache.js'
 import { buildApplication, checkDurability, migrateDatabase, openKeyAdmin } from '../../../src/application.js'
+import { openDatabase } from '../../../src/adapters/mariadb/database.js'
 import { loadConfig } from '../../../src/config.js'
 import type { BatchStats } from '../../../src/adapters/telemetry/batch-stats.js'
 import { FULL_GRANT, type Grant } from '../../../src/domain/access.js'
@@ -171,5 +172,45 @@ export function client(target: string | { baseUrl: string; key?: string | undefi
     transfer: (from: number, to: number, amount: string) =>
       send('POST', '/v1/transfers', { source_account_id: from, destination_account_id: to, amount }),
     balance: async (id: number): Promise<string> => (await send('GET', `/v1/accounts/${id}`)).body.balance,
+  }
+}
+
+/** A reply with how long it took, for bounds on latency. */
+export async function timed(call: () => Promise<Reply>): Promise<{ reply: Reply; ms: number }> {
+  const started = performance.now()
+  const reply = await call()
+  return { reply, ms: performance.now() - started }
+}
+
+/** Opens `ids` with `balance` each through the API, one after the other, expecting 201 for every one. */
+export async function openAccounts(api: ReturnType<typeof client>, ids: Iterable<number>, balance: string): Promise<void> {
+  for (const id of ids) {
+    const reply = await api.createAccount(id, balance)
+    if (reply.status !== 201) throw new Error(`opening account ${id} answered ${reply.status}: ${reply.text}`)
+  }
+}
+
+/** Connections of the test's own to the service's database, outside the service's pools; destroy it after. */
+export function outsideDatabase(service: RunningService): Kysely<Database> {
+  return openDatabase(loadConfig({ DATABASE_URL: service.databaseUrl }).database)
+}
+
+/**
+ * A service on a fresh database with accounts `ids` opened with `balance`, and connections of the
+ * test's own (`outside`) to lock its rows as another instance or an operator would.
+ */
+export async function serviceWithOutsideLocks(label: string, ids: Iterable<number>, balance: string) {
+  const service = await startService({ databaseUrl: freshDatabaseUrl(label) })
+  const api = client(service)
+  const outside = outsideDatabase(service)
+  await openAccounts(api, ids, balance)
+  return {
+    service,
+    api,
+    outside,
+    stop: async () => {
+      await outside.destroy()
+      await service.stop()
+    },
   }
 }
